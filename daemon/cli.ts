@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// bitnetd's command line: one subcommand per file in cli/.
+import { Command } from 'commander';
+import { chatCommand } from './cli/chat.js';
+import { generateCommand } from './cli/generate.js';
+import { infoCommand } from './cli/info.js';
+import { logitsCommand } from './cli/logits.js';
+import { synthCommand } from './cli/synth.js';
+import { tokenizeCommand } from './cli/tokenize.js';
+
+const program = new Command('bitnetd')
+  .description('run BitNet b1.58 (1-bit LLM) models on a CPU')
+  .showHelpAfterError()
+  .addCommand(infoCommand())
+  .addCommand(generateCommand())
+  .addCommand(chatCommand())
+  .addCommand(tokenizeCommand())
+  .addCommand(logitsCommand())
+  .addCommand(synthCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`bitnetd: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

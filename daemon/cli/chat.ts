@@ -1,0 +1,60 @@
+// bitnetd chat -m MODEL: interactive turns; the conversation stays in the KV cache between turns.
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { BitnetModel, type ChatMessage } from '../engine/index.js';
+import { addModelOptions, addSamplingOptions, generateOptions, type SamplingFlags } from './options.js';
+
+interface ChatFlags extends SamplingFlags {
+  model: string;
+  threads: number;
+  system?: string;
+  ctxSize?: number;
+}
+
+export function chatCommand(): Command {
+  return addSamplingOptions(addModelOptions(new Command('chat')))
+    .description('talk with the model; /reset forgets the conversation, /exit or Ctrl-D leaves')
+    .option('-s, --system <text>', 'system message')
+    .action(async (flags: ChatFlags) => {
+      const model = await BitnetModel.load(flags.model, { threads: flags.threads });
+      const session = model.createSession(flags.ctxSize ? { contextSize: flags.ctxSize } : {});
+      const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+      const history: ChatMessage[] = flags.system ? [{ role: 'system', content: flags.system }] : [];
+      let current: AbortController | undefined;
+      rl.on('SIGINT', () => {
+        if (current) current.abort();
+        else rl.close();
+      });
+      try {
+        for (;;) {
+          let line: string;
+          try {
+            line = await rl.question('> ');
+          } catch {
+            break; // input closed
+          }
+          const text = line.trim();
+          if (text === '/exit' || text === '/quit') break;
+          if (text === '/reset') {
+            history.splice(flags.system ? 1 : 0);
+            session.reset();
+            continue;
+          }
+          if (!text) continue;
+          history.push({ role: 'user', content: text });
+          current = new AbortController();
+          const result = await session.generate({ messages: history }, { ...generateOptions(flags), signal: current.signal }, (c) =>
+            process.stdout.write(c.text),
+          );
+          current = undefined;
+          process.stdout.write('\n');
+          history.push({ role: 'assistant', content: result.text });
+          if (result.stats.stopReason === 'context') {
+            process.stdout.write('[the context is full: /reset to start over]\n');
+          }
+        }
+      } finally {
+        rl.close();
+      }
+    });
+}

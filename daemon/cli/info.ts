@@ -1,0 +1,53 @@
+// bitnetd info MODEL: metadata, hyper-parameters, tensors.
+import { Command } from 'commander';
+import { BitnetModel } from '../engine/index.js';
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+
+export function infoCommand(): Command {
+  return new Command('info')
+    .description('show a model file\'s metadata, shapes, types and sizes')
+    .argument('<model>', 'model file (GGUF)')
+    .option('--json', 'print one JSON object')
+    .action(async (path: string, flags: { json?: boolean }) => {
+      const model = await BitnetModel.load(path);
+      const info = model.info;
+      const tok = model.tokenizer;
+      if (flags.json) {
+        console.log(JSON.stringify({ ...info, tokenizer: { preTokenizer: tok.preTokenizer, bos: tok.bosId, eos: tok.eosId, eot: tok.eotId ?? null } }));
+        return;
+      }
+      const h = info.hparams;
+      const bytesByType = new Map<string, { count: number; bytes: number }>();
+      for (const t of info.tensors) {
+        const e = bytesByType.get(t.type) ?? { count: 0, bytes: 0 };
+        bytesByType.set(t.type, { count: e.count + 1, bytes: e.bytes + t.bytes });
+      }
+      const lines = [
+        `file          ${info.path} (${mib(info.fileSize)}, GGUF v${info.ggufVersion})`,
+        `architecture  ${h.arch}`,
+        `layers        ${h.nLayer}`,
+        `hidden        ${h.nEmbd}`,
+        `ffn           ${h.nFf}`,
+        `heads         ${h.nHead} query, ${h.nHeadKv} key/value, head size ${h.headDim}, rope dims ${h.nRot}`,
+        `context       ${h.nCtxTrain}`,
+        `vocabulary    ${h.nVocab} (pre-tokenizer ${tok.preTokenizer}, bos ${tok.bosId}, eos ${tok.eosId}, eot ${tok.eotId ?? 'none'})`,
+        `rope base     ${h.ropeBase}`,
+        `rms eps       ${h.normEps}`,
+        `output        ${h.tiedOutput ? 'tied to token_embd' : 'output.weight'}`,
+        `tensors       ${info.tensors.length}: ` +
+          [...bytesByType].map(([type, e]) => `${e.count} ${type} (${mib(e.bytes)})`).join(', '),
+        '',
+        'metadata',
+        ...info.metadata.map((m) =>
+          m.type === 'array'
+            ? `  ${m.key} = [${m.elementType} x ${m.length}]`
+            : `  ${m.key} = ${typeof m.value === 'string' && m.value.length > 80 ? JSON.stringify(m.value.slice(0, 77)) + '...' : JSON.stringify(m.value)}`,
+        ),
+        '',
+        'tensors',
+        ...info.tensors.map((t) => `  ${t.name.padEnd(28)} ${t.type.padEnd(5)} {${t.shape.join(', ')}}  ${t.bytes} bytes @ ${t.offset}`),
+      ];
+      console.log(lines.join('\n'));
+    });
+}

@@ -1,0 +1,108 @@
+// A loaded BitNet model: metadata, tokenizer, thread count, and the sessions that run on it.
+import { existsSync } from 'node:fs';
+import { formatChat, type ChatMessage } from './chat-format.js';
+import { loadAddon, type NativeModel, type NativeModelInfo } from './native.js';
+import { Session, type SessionOptions } from './session.js';
+import { Tokenizer } from './tokenizer.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface LoadOptions {
+  /** Compute threads (default: 1). Changeable later with setThreads(). */
+  threads?: number;
+}
+
+/** What to generate from: a prompt (chat-formatted unless raw), chat messages, or token ids. */
+export type PromptInput =
+  | { prompt: string; system?: string; raw?: boolean }
+  | { messages: ChatMessage[]; system?: string }
+  | { tokens: number[] };
+
+type MetaValue = string | number | boolean | null | undefined;
+
+export class BitnetModel {
+  readonly info: NativeModelInfo;
+  /** Serializes evaluation: one forward pass at a time on this model. */
+  readonly queue = new WorkQueue();
+  private tokenizerCache: Tokenizer | undefined;
+
+  private constructor(readonly native: NativeModel) {
+    this.info = native.info();
+  }
+
+  /** Maps and validates the file on a worker thread; rejects with a precise error for a bad file. */
+  static async load(path: string, options: LoadOptions = {}): Promise<BitnetModel> {
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw new RangeError(`threads must be an integer from 1 to 256 (got ${threads})`);
+    }
+    if (!existsSync(path)) {
+      throw new Error(
+        `${path}: no such file. Download ggml-model-i2_s.gguf from Hugging Face (microsoft/bitnet-b1.58-2B-4T-gguf), ` +
+          'or write a synthetic test model with "bitnetd synth -o FILE"',
+      );
+    }
+    const native = await loadAddon().loadModel(path, threads);
+    const model = new BitnetModel(native);
+    model.tokenizer; // fail at load, not at the first prompt, when the vocabulary is unusable
+    return model;
+  }
+
+  get path(): string {
+    return this.info.path;
+  }
+
+  get contextLength(): number {
+    return this.info.hparams.nCtxTrain;
+  }
+
+  get threads(): number {
+    return this.native.threads();
+  }
+
+  /** Takes effect at the next evaluation step (between tokens). */
+  setThreads(n: number): void {
+    this.native.setThreads(n);
+  }
+
+  meta(key: string): MetaValue {
+    return this.info.metadata.find((m) => m.key === key)?.value;
+  }
+
+  get tokenizer(): Tokenizer {
+    if (!this.tokenizerCache) {
+      const num = (key: string): number | undefined => {
+        const v = this.meta(key);
+        return typeof v === 'number' ? v : undefined;
+      };
+      const pre = this.meta('tokenizer.ggml.pre');
+      const addBos = this.meta('tokenizer.ggml.add_bos_token');
+      this.tokenizerCache = new Tokenizer(this.native.vocab(), {
+        model: String(this.meta('tokenizer.ggml.model') ?? ''),
+        ...(typeof pre === 'string' ? { pre } : {}),
+        ...(num('tokenizer.ggml.bos_token_id') !== undefined ? { bosId: num('tokenizer.ggml.bos_token_id')! } : {}),
+        ...(num('tokenizer.ggml.eos_token_id') !== undefined ? { eosId: num('tokenizer.ggml.eos_token_id')! } : {}),
+        ...(num('tokenizer.ggml.eot_token_id') !== undefined ? { eotId: num('tokenizer.ggml.eot_token_id')! } : {}),
+        ...(typeof addBos === 'boolean' ? { addBos } : {}),
+      });
+      if (this.tokenizerCache.vocabSize !== this.info.hparams.nVocab) {
+        throw new Error(
+          `${this.path}: the tokenizer has ${this.tokenizerCache.vocabSize} tokens but the model ${this.info.hparams.nVocab}`,
+        );
+      }
+    }
+    return this.tokenizerCache;
+  }
+
+  /** The token ids a prompt input stands for. */
+  promptTokens(input: PromptInput): number[] {
+    if ('tokens' in input) return input.tokens;
+    const system = input.system !== undefined ? [{ role: 'system' as const, content: input.system }] : [];
+    if ('messages' in input) return formatChat(this.tokenizer, [...system, ...input.messages]);
+    if (input.raw) return this.tokenizer.encode((input.system ? input.system + '\n' : '') + input.prompt);
+    return formatChat(this.tokenizer, [...system, { role: 'user', content: input.prompt }]);
+  }
+
+  createSession(options: SessionOptions = {}): Session {
+    return new Session(this, options);
+  }
+}

@@ -1,0 +1,116 @@
+// Loads the native addon and types its surface. Nothing else in the daemon touches the addon directly.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeHParams {
+  arch: string;
+  nVocab: number;
+  nCtxTrain: number;
+  nEmbd: number;
+  nLayer: number;
+  nFf: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  nRot: number;
+  ropeBase: number;
+  normEps: number;
+  tiedOutput: boolean;
+}
+
+export interface NativeMetadataEntry {
+  key: string;
+  type: string;
+  value?: string | number | boolean | null;
+  elementType?: string;
+  length?: number;
+}
+
+export interface NativeTensorInfo {
+  name: string;
+  type: string;
+  shape: number[];
+  offset: number;
+  bytes: number;
+}
+
+export interface NativeModelInfo {
+  path: string;
+  fileSize: number;
+  ggufVersion: number;
+  alignment: number;
+  hparams: NativeHParams;
+  metadata: NativeMetadataEntry[];
+  tensors: NativeTensorInfo[];
+}
+
+export interface NativeVocab {
+  tokens: string[];
+  merges: string[];
+  tokenTypes: Int32Array | null;
+}
+
+export interface NativeModel {
+  info(): NativeModelInfo;
+  vocab(): NativeVocab;
+  setThreads(n: number): void;
+  threads(): number;
+}
+
+export interface NativeContext {
+  eval(tokens: Int32Array, allLogits: boolean): Promise<void>;
+  logits(row?: number): Float32Array;
+  truncate(n: number): void;
+  readonly nPast: number;
+  readonly size: number;
+  readonly kvBytes: number;
+}
+
+export interface NativeSamplerParams {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty: number;
+  repeatLastN: number;
+  seed: number;
+}
+
+export interface NativeSampler {
+  sample(ctx: NativeContext): number;
+  accept(token: number): void;
+}
+
+export interface NativeAddon {
+  loadModel(path: string, threads: number): Promise<NativeModel>;
+  Context: new (model: NativeModel, nCtx: number, nBatch: number) => NativeContext;
+  Sampler: new (params: NativeSamplerParams) => NativeSampler;
+  kernel: string;
+}
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Where the addon is looked for: BITNETD_ADDON, then the local cmake-js build. */
+export function addonCandidates(): string[] {
+  const fromEnv = process.env['BITNETD_ADDON'];
+  return [...(fromEnv ? [resolve(fromEnv)] : []), join(packageRoot, 'build', 'Release', 'bitnetd.node')];
+}
+
+let cached: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const path of addonCandidates()) {
+    if (!existsSync(path)) {
+      tried.push(`${path} (missing)`);
+      continue;
+    }
+    cached = require(path) as NativeAddon;
+    return cached;
+  }
+  throw new Error(`the bitnetd engine addon is not built; run "npm run build" (looked in: ${tried.join(', ')})`);
+}

@@ -1,0 +1,227 @@
+#include "forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "fp16.h"
+
+const Fp16Table g_fp16;
+
+namespace {
+
+// y = x / sqrt(mean(x^2) + eps) * w, with the sum of squares in double as in ggml.
+void rmsnorm(float* y, const float* x, const float* w, uint32_t n, float eps) {
+    double ss = 0;
+    for (uint32_t i = 0; i < n; ++i) ss += (double)x[i] * x[i];
+    const float scale = 1.0f / std::sqrt((float)(ss / n) + eps);
+    for (uint32_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
+}
+
+void rmsnorm_rows(float* y, const float* x, const float* w, uint32_t n_rows, uint32_t n, float eps) {
+    for (uint32_t t = 0; t < n_rows; ++t) rmsnorm(y + (size_t)t * n, x + (size_t)t * n, w, n, eps);
+}
+
+// BitLinear: y[t][r] = sum_k w[r][k] * q[t][k] / s[t] * beta, rows split across threads.
+void bitlinear(ThreadPool& pool, const I2SMatrix& w, const QuantizedActs& a, float* y) {
+    pool.run([&](int ith, int nth) {
+        int r0, r1;
+        split_range((int)w.rows, ith, nth, r0, r1);
+        for (int r = r0; r < r1; ++r) {
+            const uint8_t* row = w.packed + (size_t)r * w.cols / 4;
+            for (uint32_t t = 0; t < a.n_tokens; ++t) {
+                const int32_t dot = i2s_dot_scalar(row, a.q.data() + (size_t)t * a.k, a.k);
+                y[(size_t)t * w.rows + r] = (float)dot / a.scale[t] * w.scale;
+            }
+        }
+    });
+}
+
+// NEOX ("rotate half") RoPE: dimension i pairs with i + n_rot/2 inside each head.
+void rope(float* v, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, const std::vector<double>& inv_freq, uint32_t pos) {
+    const uint32_t half = n_rot / 2;
+    for (uint32_t i = 0; i < half; ++i) {
+        const double theta = pos * inv_freq[i];
+        const float c = (float)std::cos(theta), s = (float)std::sin(theta);
+        for (uint32_t h = 0; h < n_heads; ++h) {
+            float* hv = v + (size_t)h * head_dim;
+            const float x0 = hv[i], x1 = hv[i + half];
+            hv[i] = x0 * c - x1 * s;
+            hv[i + half] = x0 * s + x1 * c;
+        }
+    }
+}
+
+// Causal attention for tokens [pos0, pos0 + n) against the cache; query head h reads KV head h / group.
+void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, uint32_t n) {
+    const HParams& hp = ctx.model->hp;
+    const uint32_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv;
+    const float scale = 1.0f / std::sqrt((float)hd);
+    const int n_tasks = (int)(n * hp.n_head);
+    ctx.scores.resize((size_t)pool.threads() * ctx.kv.n_ctx);
+    pool.run([&](int ith, int nth) {
+        float* sc = ctx.scores.data() + (size_t)ith * ctx.kv.n_ctx;
+        int j0, j1;
+        split_range(n_tasks, ith, nth, j0, j1);
+        for (int j = j0; j < j1; ++j) {
+            const uint32_t t = j / hp.n_head, h = j % hp.n_head, kvh = h / group;
+            const uint32_t n_keys = pos0 + t + 1;
+            const float* qh = ctx.q.data() + (size_t)t * hp.n_embd + h * hd;
+            float mx = -INFINITY;
+            for (uint32_t p = 0; p < n_keys; ++p) {
+                const uint16_t* kp = ctx.kv.k_at(layer, p) + kvh * hd;
+                float dot = 0;
+                for (uint32_t i = 0; i < hd; ++i) dot += qh[i] * g_fp16.v[kp[i]];
+                sc[p] = dot * scale;
+                mx = std::max(mx, sc[p]);
+            }
+            double sum = 0;
+            for (uint32_t p = 0; p < n_keys; ++p) {
+                sc[p] = std::exp(sc[p] - mx);
+                sum += sc[p];
+            }
+            const float inv = (float)(1.0 / sum);
+            float* out = ctx.att.data() + (size_t)t * hp.n_embd + h * hd;
+            std::fill(out, out + hd, 0.0f);
+            for (uint32_t p = 0; p < n_keys; ++p) {
+                const uint16_t* vp = ctx.kv.v_at(layer, p) + kvh * hd;
+                const float a = sc[p] * inv;
+                for (uint32_t i = 0; i < hd; ++i) out[i] += a * g_fp16.v[vp[i]];
+            }
+        }
+    });
+}
+
+// logits[row][v] = dot(E[v], x[row]) for the F16 output matrix, vocabulary split across threads.
+void output_logits(ThreadPool& pool, const Model& m, const float* x, uint32_t n_rows, float* logits) {
+    const uint32_t d = m.hp.n_embd, nv = m.hp.n_vocab;
+    pool.run([&](int ith, int nth) {
+        int v0, v1;
+        split_range((int)nv, ith, nth, v0, v1);
+        for (int v = v0; v < v1; ++v) {
+            const uint16_t* e = m.output + (size_t)v * d;
+            for (uint32_t r = 0; r < n_rows; ++r) {
+                const float* xr = x + (size_t)r * d;
+                float acc[4] = {0, 0, 0, 0};
+                for (uint32_t i = 0; i < d; i += 4)
+                    for (uint32_t u = 0; u < 4; ++u) acc[u] += g_fp16.v[e[i + u]] * xr[i + u];
+                logits[(size_t)r * nv + v] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            }
+        }
+    });
+}
+
+enum class Logits { None, Last, All };
+
+void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t n, Logits want, uint32_t logit_row0) {
+    const Model& m = *ctx.model;
+    const HParams& hp = m.hp;
+    const uint32_t d = hp.n_embd, kvd = hp.kv_dim(), ff = hp.n_ff, pos0 = ctx.n_past;
+    float* x = ctx.x.data();
+
+    for (uint32_t t = 0; t < n; ++t) {
+        const uint16_t* e = m.tok_embd + (size_t)tokens[t] * d;
+        for (uint32_t i = 0; i < d; ++i) x[(size_t)t * d + i] = g_fp16.v[e[i]];
+    }
+
+    for (uint32_t l = 0; l < hp.n_layer; ++l) {
+        const LayerWeights& L = m.layers[l];
+        // Attention block.
+        rmsnorm_rows(ctx.xb.data(), x, L.attn_norm, n, d, hp.norm_eps);
+        quantize_activations(ctx.xb.data(), n, d, ctx.acts);
+        bitlinear(pool, L.wq, ctx.acts, ctx.q.data());
+        bitlinear(pool, L.wk, ctx.acts, ctx.k.data());
+        bitlinear(pool, L.wv, ctx.acts, ctx.v.data());
+        for (uint32_t t = 0; t < n; ++t) {
+            float* qt = ctx.q.data() + (size_t)t * d;
+            float* kt = ctx.k.data() + (size_t)t * kvd;
+            rope(qt, hp.n_head, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
+            rope(kt, hp.n_head_kv, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
+            uint16_t* kc = ctx.kv.k_at(l, pos0 + t);
+            uint16_t* vc = ctx.kv.v_at(l, pos0 + t);
+            const float* vt = ctx.v.data() + (size_t)t * kvd;
+            for (uint32_t i = 0; i < kvd; ++i) {
+                kc[i] = fp32_to_fp16(kt[i]);
+                vc[i] = fp32_to_fp16(vt[i]);
+            }
+        }
+        attention(ctx, pool, l, pos0, n);
+        rmsnorm_rows(ctx.xb.data(), ctx.att.data(), L.attn_sub_norm, n, d, hp.norm_eps);
+        quantize_activations(ctx.xb.data(), n, d, ctx.acts);
+        bitlinear(pool, L.wo, ctx.acts, ctx.xb2.data());
+        for (size_t i = 0; i < (size_t)n * d; ++i) x[i] += ctx.xb2[i];
+
+        // Feed-forward block: down(subnorm(relu(gate)^2 * up)).
+        rmsnorm_rows(ctx.xb.data(), x, L.ffn_norm, n, d, hp.norm_eps);
+        quantize_activations(ctx.xb.data(), n, d, ctx.acts);
+        bitlinear(pool, L.gate, ctx.acts, ctx.hb.data());
+        bitlinear(pool, L.up, ctx.acts, ctx.hb2.data());
+        for (size_t i = 0; i < (size_t)n * ff; ++i) {
+            const float g = std::max(ctx.hb[i], 0.0f);
+            ctx.hb[i] = g * g * ctx.hb2[i];
+        }
+        rmsnorm_rows(ctx.hb.data(), ctx.hb.data(), L.ffn_sub_norm, n, ff, hp.norm_eps);
+        quantize_activations(ctx.hb.data(), n, ff, ctx.acts);
+        bitlinear(pool, L.down, ctx.acts, ctx.xb2.data());
+        for (size_t i = 0; i < (size_t)n * d; ++i) x[i] += ctx.xb2[i];
+    }
+
+    ctx.n_past += n;
+    if (want == Logits::None) return;
+    // Only the rows whose logits are wanted go through the final norm and the (large) output matrix.
+    const uint32_t first = want == Logits::All ? 0 : n - 1;
+    const uint32_t rows = n - first;
+    rmsnorm_rows(ctx.xb.data(), x + (size_t)first * d, m.output_norm, rows, d, hp.norm_eps);
+    output_logits(pool, m, ctx.xb.data(), rows, ctx.logits.data() + (size_t)logit_row0 * hp.n_vocab);
+}
+
+}  // namespace
+
+Context context_create(const Model& model, uint32_t n_ctx, uint32_t n_batch) {
+    const HParams& hp = model.hp;
+    Context c;
+    c.model = &model;
+    c.kv.n_ctx = n_ctx;
+    c.kv.kv_dim = hp.kv_dim();
+    c.kv.k.assign((size_t)hp.n_layer * n_ctx * hp.kv_dim(), 0);
+    c.kv.v.assign((size_t)hp.n_layer * n_ctx * hp.kv_dim(), 0);
+    c.n_batch = std::max(1u, std::min(n_batch, n_ctx));
+    const size_t B = c.n_batch;
+    c.x.resize(B * hp.n_embd);
+    c.xb.resize(B * hp.n_embd);
+    c.xb2.resize(B * hp.n_embd);
+    c.q.resize(B * hp.n_embd);
+    c.att.resize(B * hp.n_embd);
+    c.k.resize(B * hp.kv_dim());
+    c.v.resize(B * hp.kv_dim());
+    c.hb.resize(B * hp.n_ff);
+    c.hb2.resize(B * hp.n_ff);
+    for (uint32_t i = 0; i < hp.n_rot / 2; ++i)
+        c.rope_inv_freq.push_back(std::pow((double)hp.rope_base, -2.0 * i / hp.n_rot));
+    return c;
+}
+
+void context_eval(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t n, bool all_logits) {
+    const HParams& hp = ctx.model->hp;
+    if (n == 0) throw std::runtime_error("nothing to evaluate: the token list is empty");
+    if (n > ctx.kv.n_ctx - ctx.n_past)
+        throw std::runtime_error("context is full: " + std::to_string(ctx.n_past) + " + " + std::to_string(n) +
+                                 " tokens exceed the context size " + std::to_string(ctx.kv.n_ctx));
+    for (uint32_t t = 0; t < n; ++t)
+        if (tokens[t] < 0 || (uint32_t)tokens[t] >= hp.n_vocab)
+            throw std::runtime_error("token id " + std::to_string(tokens[t]) + " is outside the vocabulary (0.." +
+                                     std::to_string(hp.n_vocab - 1) + ")");
+    ctx.n_logit_rows = all_logits ? n : 1;
+    ctx.logits.resize((size_t)ctx.n_logit_rows * hp.n_vocab);
+    for (uint32_t done = 0; done < n;) {
+        const uint32_t chunk = std::min(ctx.n_batch, n - done);
+        const bool last = done + chunk == n;
+        // Without all_logits only the final chunk's last token produces logits (row 0).
+        const Logits want = all_logits ? Logits::All : last ? Logits::Last : Logits::None;
+        eval_chunk(ctx, pool, tokens + done, chunk, want, all_logits ? done : 0);
+        done += chunk;
+    }
+}
+
+void context_truncate(Context& ctx, uint32_t n_keep) { ctx.n_past = std::min(ctx.n_past, n_keep); }

@@ -1,0 +1,43 @@
+// One inference context over a model: its KV cache, scratch buffers and the forward pass (spec §1.2).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kernels/i2s.h"
+#include "model.h"
+#include "threadpool.h"
+
+struct KVCache {
+    uint32_t n_ctx = 0;
+    uint32_t kv_dim = 0;
+    std::vector<uint16_t> k, v;  // F16 [layer][position][kv_dim], like bitnet.cpp's default cache
+    uint16_t* k_at(uint32_t layer, uint32_t pos) { return k.data() + ((size_t)layer * n_ctx + pos) * kv_dim; }
+    uint16_t* v_at(uint32_t layer, uint32_t pos) { return v.data() + ((size_t)layer * n_ctx + pos) * kv_dim; }
+};
+
+struct Context {
+    const Model* model = nullptr;
+    KVCache kv;
+    uint32_t n_past = 0;   // positions filled in the cache
+    uint32_t n_batch = 0;  // most tokens one forward chunk evaluates
+
+    // Scratch, sized for n_batch tokens.
+    std::vector<float> x, xb, xb2, q, k, v, att, hb, hb2, scores;
+    std::vector<double> rope_inv_freq;
+    QuantizedActs acts;
+
+    // Logits of the evaluated positions that were asked for: [n_logit_rows][n_vocab].
+    std::vector<float> logits;
+    uint32_t n_logit_rows = 0;
+
+    size_t kv_bytes() const { return (kv.k.size() + kv.v.size()) * sizeof(uint16_t); }
+};
+
+Context context_create(const Model& model, uint32_t n_ctx, uint32_t n_batch);
+
+// Appends tokens at position n_past. all_logits: keep the logits of every token, else only the last.
+// Throws std::runtime_error on a bad token id or a full context; the cache is then unchanged.
+void context_eval(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t n_tokens, bool all_logits);
+
+// Forgets every position from n_keep on (the cache keeps its prefix for the next prompt).
+void context_truncate(Context& ctx, uint32_t n_keep);

@@ -1,0 +1,52 @@
+// The BitNet b1.58 model: hyper-parameters from the GGUF metadata and views of the weights inside the map.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gguf.h"
+
+struct HParams {
+    std::string arch;     // "bitnet-b1.58" or "bitnet-25"
+    uint32_t n_vocab = 0;
+    uint32_t n_ctx_train = 0;
+    uint32_t n_embd = 0;
+    uint32_t n_layer = 0;
+    uint32_t n_ff = 0;
+    uint32_t n_head = 0;
+    uint32_t n_head_kv = 0;
+    uint32_t head_dim = 0;
+    uint32_t n_rot = 0;   // rotated dimensions per head (NEOX pairs i and i + n_rot/2)
+    float rope_base = 10000.0f;
+    float norm_eps = 1e-5f;
+    uint32_t kv_dim() const { return n_head_kv * head_dim; }
+};
+
+// A ternary matrix in the file's I2_S layout: rows = output features, cols = input features.
+struct I2SMatrix {
+    const uint8_t* packed = nullptr;  // row r at packed + r * cols / 4
+    uint32_t rows = 0;
+    uint32_t cols = 0;
+    float scale = 0;                   // per-tensor beta, stored right after the packed rows
+};
+
+struct LayerWeights {
+    const float* attn_norm = nullptr;
+    I2SMatrix wq, wk, wv, wo;
+    const float* attn_sub_norm = nullptr;
+    const float* ffn_norm = nullptr;
+    I2SMatrix gate, up, down;
+    const float* ffn_sub_norm = nullptr;
+};
+
+struct Model {
+    GgufFile file;
+    HParams hp;
+    const uint16_t* tok_embd = nullptr;  // F16 [n_vocab][n_embd]
+    const uint16_t* output = nullptr;    // F16 [n_vocab][n_embd]; the embedding when tied
+    const float* output_norm = nullptr;
+    std::vector<LayerWeights> layers;
+};
+
+// Opens, validates and maps a model. Throws std::runtime_error with a message naming the file.
+Model model_load(const std::string& path);

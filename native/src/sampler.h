@@ -1,0 +1,38 @@
+// Token sampling from one row of logits. Order of the steps, as in Hugging Face transformers:
+// repetition penalty -> temperature -> top-k -> top-p -> min-p -> draw. Temperature <= 0 is greedy.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <vector>
+
+struct SamplerParams {
+    float temperature = 0.8f;
+    int32_t top_k = 40;          // <= 0: off
+    float top_p = 0.95f;         // >= 1: off
+    float min_p = 0.05f;         // <= 0: off
+    float repeat_penalty = 1.1f; // 1: off
+    int32_t repeat_last_n = 64;  // how many recent tokens the penalty looks at
+    uint64_t seed = 0;
+};
+
+class Sampler {
+public:
+    explicit Sampler(const SamplerParams& p);
+    // Picks a token from logits[n_vocab]. Does not modify logits.
+    int32_t sample(const float* logits, uint32_t n_vocab);
+    // Remembers a token of the context for the repetition penalty (prompt and generated alike).
+    void accept(int32_t token);
+
+private:
+    struct Candidate {
+        int32_t id;
+        float logit;
+    };
+    SamplerParams p_;
+    std::mt19937_64 rng_;
+    std::deque<int32_t> recent_;
+    std::vector<Candidate> cand_;
+    std::vector<float> probs_;
+    double uniform();  // [0, 1) from 53 random bits: the same on every platform for a given seed
+};

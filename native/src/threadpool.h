@@ -1,0 +1,45 @@
+// Persistent worker threads that sleep on a condition variable between jobs (no spinning when idle).
+// The caller's thread takes part as worker 0, so a pool of n threads starts n - 1 workers.
+#pragma once
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+class ThreadPool {
+public:
+    explicit ThreadPool(int n_threads);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    int threads() const { return n_threads_; }
+    // Changes the thread count; call between jobs (the engine serializes work per model).
+    void set_threads(int n_threads);
+
+    // Runs fn(ith, nth) on nth = threads() threads and returns when all are done.
+    void run(const std::function<void(int ith, int nth)>& fn);
+
+private:
+    void start(int n_threads);
+    void stop();
+    void worker(int ith);
+
+    int n_threads_ = 1;
+    std::vector<std::thread> workers_;
+    std::mutex mu_;
+    std::condition_variable wake_;
+    std::condition_variable done_;
+    const std::function<void(int, int)>* job_ = nullptr;
+    uint64_t generation_ = 0;
+    int pending_ = 0;
+    bool quit_ = false;
+};
+
+// Splits [0, n) into nth nearly equal contiguous ranges; returns the ith one.
+inline void split_range(int n, int ith, int nth, int& begin, int& end) {
+    const int per = n / nth, rest = n % nth;
+    begin = ith * per + (ith < rest ? ith : rest);
+    end = begin + per + (ith < rest ? 1 : 0);
+}
