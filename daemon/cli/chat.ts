@@ -18,29 +18,25 @@ export function chatCommand(): Command {
     .action(async (flags: ChatFlags) => {
       const model = await BitnetModel.load(flags.model, { threads: flags.threads });
       const session = model.createSession(flags.ctxSize ? { contextSize: flags.ctxSize } : {});
-      const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+      const rl = createInterface({ input: process.stdin, terminal: process.stdin.isTTY });
+      const prompt = (): void => {
+        if (process.stdin.isTTY) process.stdout.write('> ');
+      };
       const history: ChatMessage[] = flags.system ? [{ role: 'system', content: flags.system }] : [];
       let current: AbortController | undefined;
       rl.on('SIGINT', () => {
         if (current) current.abort();
         else rl.close();
       });
-      try {
-        for (;;) {
-          let line: string;
-          try {
-            line = await rl.question('> ');
-          } catch {
-            break; // input closed
-          }
-          const text = line.trim();
-          if (text === '/exit' || text === '/quit') break;
-          if (text === '/reset') {
-            history.splice(flags.system ? 1 : 0);
-            session.reset();
-            continue;
-          }
-          if (!text) continue;
+      prompt();
+      // Iterating the lines buffers input that arrives while an answer is generated (piped stdin).
+      for await (const line of rl) {
+        const text = line.trim();
+        if (text === '/exit' || text === '/quit') break;
+        if (text === '/reset') {
+          history.splice(flags.system ? 1 : 0);
+          session.reset();
+        } else if (text) {
           history.push({ role: 'user', content: text });
           current = new AbortController();
           const result = await session.generate({ messages: history }, { ...generateOptions(flags), signal: current.signal }, (c) =>
@@ -49,12 +45,10 @@ export function chatCommand(): Command {
           current = undefined;
           process.stdout.write('\n');
           history.push({ role: 'assistant', content: result.text });
-          if (result.stats.stopReason === 'context') {
-            process.stdout.write('[the context is full: /reset to start over]\n');
-          }
+          if (result.stats.stopReason === 'context') process.stdout.write('[the context is full: /reset to start over]\n');
         }
-      } finally {
-        rl.close();
+        prompt();
       }
+      rl.close();
     });
 }

@@ -16,7 +16,10 @@ void ThreadPool::set_threads(int n_threads) {
 void ThreadPool::start(int n_threads) {
     n_threads_ = std::max(1, n_threads);
     quit_ = false;
-    for (int i = 1; i < n_threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
+    // Workers start from the current generation: a job posted before a new thread first runs
+    // must still be seen by it (reading the counter in the thread itself would miss that job).
+    const uint64_t gen = generation_;
+    for (int i = 1; i < n_threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i, gen);
 }
 
 void ThreadPool::stop() {
@@ -47,12 +50,7 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
     job_ = nullptr;
 }
 
-void ThreadPool::worker(int ith) {
-    uint64_t seen = 0;
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        seen = generation_;
-    }
+void ThreadPool::worker(int ith, uint64_t seen) {
     for (;;) {
         const std::function<void(int, int)>* job;
         int nth;

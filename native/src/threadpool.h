@@ -2,6 +2,7 @@
 // The caller's thread takes part as worker 0, so a pool of n threads starts n - 1 workers.
 #pragma once
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -24,7 +25,7 @@ public:
 private:
     void start(int n_threads);
     void stop();
-    void worker(int ith);
+    void worker(int ith, uint64_t seen);
 
     int n_threads_ = 1;
     std::vector<std::thread> workers_;
