@@ -88,6 +88,8 @@ export interface NativeAddon {
   Context: new (model: NativeModel, nCtx: number, nBatch: number) => NativeContext;
   Sampler: new (params: NativeSamplerParams) => NativeSampler;
   kernel: string;
+  /** The ternary kernel's exact sum(w * q) over one packed row (for kernel tests). */
+  i2sDot(packedRow: Uint8Array, q: Int8Array): number;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -77,6 +77,16 @@ class Bytes {
   }
 }
 
+// An array of 4-byte numbers: element type, count, then the packed values.
+function writeNumberArray(out: Bytes, elementType: number, values: ArrayLike<number>, put: (b: Buffer, x: number, at: number) => void): void {
+  out.u32(VALUE_TYPE.array);
+  out.u32(elementType);
+  out.u64(values.length);
+  const b = Buffer.alloc(values.length * 4);
+  for (let i = 0; i < values.length; i++) put(b, values[i]!, i * 4);
+  out.raw(b);
+}
+
 function writeValue(out: Bytes, v: MetaValue): void {
   switch (v.type) {
     case 'u32': out.u32(VALUE_TYPE.u32); out.u32(v.value); break;
@@ -88,20 +98,8 @@ function writeValue(out: Bytes, v: MetaValue): void {
       out.u32(VALUE_TYPE.array); out.u32(VALUE_TYPE.string); out.u64(v.value.length);
       for (const s of v.value) out.str(s);
       break;
-    case 'f32[]': {
-      out.u32(VALUE_TYPE.array); out.u32(VALUE_TYPE.f32); out.u64(v.value.length);
-      const b = Buffer.alloc(v.value.length * 4);
-      for (let i = 0; i < v.value.length; i++) b.writeFloatLE(v.value[i]!, i * 4);
-      out.raw(b);
-      break;
-    }
-    case 'i32[]': {
-      out.u32(VALUE_TYPE.array); out.u32(VALUE_TYPE.i32); out.u64(v.value.length);
-      const b = Buffer.alloc(v.value.length * 4);
-      for (let i = 0; i < v.value.length; i++) b.writeInt32LE(v.value[i]!, i * 4);
-      out.raw(b);
-      break;
-    }
+    case 'f32[]': writeNumberArray(out, VALUE_TYPE.f32, v.value, (b, x, at) => b.writeFloatLE(x, at)); break;
+    case 'i32[]': writeNumberArray(out, VALUE_TYPE.i32, v.value, (b, x, at) => b.writeInt32LE(x, at)); break;
   }
 }
 

@@ -395,12 +395,26 @@ Napi::Value SamplerWrap::Accept(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
+// i2sDot(packedRow: Uint8Array, q: Int8Array): the scalar kernel's exact sum, for the kernel tests.
+Napi::Value I2sDot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+        !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int8_array)
+        throw Napi::TypeError::New(env, "i2sDot(packedRow: Uint8Array, q: Int8Array)");
+    Napi::Uint8Array w = info[0].As<Napi::Uint8Array>();
+    Napi::Int8Array q = info[1].As<Napi::Int8Array>();
+    if (q.ElementLength() % 128 != 0 || w.ElementLength() * 4 != q.ElementLength())
+        throw Napi::RangeError::New(env, "i2sDot: q must be a multiple of 128 long and packedRow a quarter of that");
+    return Napi::Number::New(env, i2s_dot_scalar(w.Data(), q.Data(), (uint32_t)q.ElementLength()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ModelWrap::Init(env, exports);
     ContextWrap::Init(env, exports);
     SamplerWrap::Init(env, exports);
     exports.Set("loadModel", Napi::Function::New(env, LoadModel));
     exports.Set("kernel", Napi::String::New(env, "scalar"));
+    exports.Set("i2sDot", Napi::Function::New(env, I2sDot));
     return exports;
 }
 
