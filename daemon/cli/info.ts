@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { BitnetModel } from '../engine/index.js';
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+// f32 values print as the float they are (1e-5, not 0.000009999999747378752).
+const f32 = (x: number): number => Number(x.toPrecision(7));
 
 export function infoCommand(): Command {
   return new Command('info')
@@ -33,7 +35,7 @@ export function infoCommand(): Command {
         `context       ${h.nCtxTrain}`,
         `vocabulary    ${h.nVocab} (pre-tokenizer ${tok.preTokenizer}, bos ${tok.bosId}, eos ${tok.eosId}, eot ${tok.eotId ?? 'none'})`,
         `rope base     ${h.ropeBase}`,
-        `rms eps       ${h.normEps}`,
+        `rms eps       ${f32(h.normEps)}`,
         `output        ${h.tiedOutput ? 'tied to token_embd' : 'output.weight'}`,
         `tensors       ${info.tensors.length}: ` +
           [...bytesByType].map(([type, e]) => `${e.count} ${type} (${mib(e.bytes)})`).join(', '),
@@ -42,7 +44,11 @@ export function infoCommand(): Command {
         ...info.metadata.map((m) =>
           m.type === 'array'
             ? `  ${m.key} = [${m.elementType} x ${m.length}]`
-            : `  ${m.key} = ${typeof m.value === 'string' && m.value.length > 80 ? JSON.stringify(m.value.slice(0, 77)) + '...' : JSON.stringify(m.value)}`,
+            : `  ${m.key} = ${
+                typeof m.value === 'string' && m.value.length > 80
+                  ? JSON.stringify(m.value.slice(0, 77)) + '...'
+                  : JSON.stringify(m.type === 'f32' && typeof m.value === 'number' ? f32(m.value) : m.value)
+              }`,
         ),
         '',
         'tensors',
