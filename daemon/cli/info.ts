@@ -16,7 +16,7 @@ export function infoCommand(): Command {
       const info = model.info;
       const tok = model.tokenizer;
       if (flags.json) {
-        console.log(JSON.stringify({ ...info, tokenizer: { preTokenizer: tok.preTokenizer, bos: tok.bosId, eos: tok.eosId, eot: tok.eotId ?? null } }));
+        console.log(JSON.stringify({ ...info, kernel: model.kernel, tokenizer: { preTokenizer: tok.preTokenizer, bos: tok.bosId, eos: tok.eosId, eot: tok.eotId ?? null } }));
         return;
       }
       const h = info.hparams;
@@ -37,6 +37,7 @@ export function infoCommand(): Command {
         `rope base     ${h.ropeBase}`,
         `rms eps       ${f32(h.normEps)}`,
         `output        ${h.tiedOutput ? 'tied to token_embd' : 'output.weight'}`,
+        `kernel        ${model.kernel}`,
         `tensors       ${info.tensors.length}: ` +
           [...bytesByType].map(([type, e]) => `${e.count} ${type} (${mib(e.bytes)})`).join(', '),
         '',

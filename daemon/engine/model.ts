@@ -55,6 +55,11 @@ export class BitnetModel {
     return this.info.hparams.nCtxTrain;
   }
 
+  /** The ternary kernel this machine runs. */
+  get kernel(): string {
+    return loadAddon().kernel;
+  }
+
   get threads(): number {
     return this.native.threads();
   }

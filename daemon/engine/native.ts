@@ -65,7 +65,6 @@ export interface NativeContext {
   truncate(n: number): void;
   readonly nPast: number;
   readonly size: number;
-  readonly kvBytes: number;
 }
 
 export interface NativeSamplerParams {

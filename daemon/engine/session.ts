@@ -80,10 +80,6 @@ export class Session {
     this.ctx = new addon.Context(model.native, size, this.batchSize);
   }
 
-  get kvBytes(): number {
-    return this.ctx.kvBytes;
-  }
-
   /** Forgets the conversation held in the cache. */
   reset(): void {
     this.cached = [];

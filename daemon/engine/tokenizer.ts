@@ -96,10 +96,6 @@ export class Tokenizer {
     return new TextDecoder().decode(all);
   }
 
-  tokenText(id: number): string | undefined {
-    return this.tokens[id];
-  }
-
   isControl(id: number): boolean {
     return this.types !== null && this.types[id] === TokenType.control;
   }

@@ -50,7 +50,6 @@ private:
     Napi::Value Truncate(const Napi::CallbackInfo& info);
     Napi::Value NPast(const Napi::CallbackInfo& info);
     Napi::Value Size(const Napi::CallbackInfo& info);
-    Napi::Value KvBytes(const Napi::CallbackInfo& info);
 };
 Napi::FunctionReference ContextWrap::ctor;
 
@@ -248,7 +247,6 @@ void ContextWrap::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod("truncate", &ContextWrap::Truncate),
         InstanceAccessor("nPast", &ContextWrap::NPast, nullptr),
         InstanceAccessor("size", &ContextWrap::Size, nullptr),
-        InstanceAccessor("kvBytes", &ContextWrap::KvBytes, nullptr),
     });
     ctor = Napi::Persistent(f);
     exports.Set("Context", f);
@@ -342,7 +340,6 @@ Napi::Value ContextWrap::Truncate(const Napi::CallbackInfo& info) {
 
 Napi::Value ContextWrap::NPast(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ctx->n_past); }
 Napi::Value ContextWrap::Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ctx->kv.n_ctx); }
-Napi::Value ContextWrap::KvBytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)ctx->kv_bytes()); }
 
 // ---- sampler ---------------------------------------------------------------------------------
 

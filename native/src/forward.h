@@ -30,7 +30,6 @@ struct Context {
     std::vector<float> logits;
     uint32_t n_logit_rows = 0;
 
-    size_t kv_bytes() const { return (kv.k.size() + kv.v.size()) * sizeof(uint16_t); }
 };
 
 Context context_create(const Model& model, uint32_t n_ctx, uint32_t n_batch);

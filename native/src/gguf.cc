@@ -249,10 +249,6 @@ uint64_t GgufFile::get_uint(const std::string& key) const {
     return kv->u;
 }
 
-uint64_t GgufFile::get_uint(const std::string& key, uint64_t fallback) const {
-    return has(key) ? get_uint(key) : fallback;
-}
-
 double GgufFile::get_float(const std::string& key) const {
     const GgufKV* kv = find(key);
     if (!kv) throw std::runtime_error(path + ": required metadata key " + key + " is missing");
@@ -265,22 +261,11 @@ double GgufFile::get_float(const std::string& key, double fallback) const {
     return has(key) ? get_float(key) : fallback;
 }
 
-bool GgufFile::get_bool(const std::string& key, bool fallback) const {
-    const GgufKV* kv = find(key);
-    if (!kv) return fallback;
-    if (kv->type != GgufValueType::BOOL) type_error(path, *kv, "a bool");
-    return kv->u != 0;
-}
-
 std::string GgufFile::get_string(const std::string& key) const {
     const GgufKV* kv = find(key);
     if (!kv) throw std::runtime_error(path + ": required metadata key " + key + " is missing");
     if (kv->type != GgufValueType::STRING) type_error(path, *kv, "a string");
     return kv->str;
-}
-
-std::string GgufFile::get_string(const std::string& key, const std::string& fallback) const {
-    return has(key) ? get_string(key) : fallback;
 }
 
 uint64_t GgufFile::array_length(const std::string& key) const {
@@ -323,12 +308,3 @@ std::vector<int32_t> GgufFile::get_int_array(const std::string& key) const {
     return out;
 }
 
-std::vector<float> GgufFile::get_float_array(const std::string& key) const {
-    uint64_t n = array_length(key);
-    const GgufKV* kv = find(key);
-    if (kv->arr_type != GgufValueType::F32)
-        throw std::runtime_error(path + ": metadata key " + key + " is an array of " + gguf_value_type_name(kv->arr_type) + ", expected f32");
-    std::vector<float> out(n);
-    std::memcpy(out.data(), map.data + kv->arr_offset, n * 4);
-    return out;
-}

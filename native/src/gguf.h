@@ -57,15 +57,11 @@ struct GgufFile {
     // Typed metadata access; each throws a precise error when the key has another type.
     bool has(const std::string& key) const { return find(key) != nullptr; }
     uint64_t get_uint(const std::string& key) const;                   // any integer type >= 0
-    uint64_t get_uint(const std::string& key, uint64_t fallback) const;
     double get_float(const std::string& key) const;                    // f32/f64 (or integer)
     double get_float(const std::string& key, double fallback) const;
-    bool get_bool(const std::string& key, bool fallback) const;
     std::string get_string(const std::string& key) const;
-    std::string get_string(const std::string& key, const std::string& fallback) const;
     std::vector<std::string> get_string_array(const std::string& key) const;
     std::vector<int32_t> get_int_array(const std::string& key) const;
-    std::vector<float> get_float_array(const std::string& key) const;
     uint64_t array_length(const std::string& key) const;
 };
 

@@ -60,10 +60,11 @@ test('info shows shapes, types and metadata', async (t) => {
   const { stdout } = await bitnetd('info', MODEL);
   t.regex(stdout, /architecture {2}bitnet-b1\.58/);
   t.regex(stdout, /layers {8}4/);
+  t.regex(stdout, /kernel {8}scalar/);
   t.regex(stdout, /blk\.0\.attn_q\.weight\s+I2_S\s+\{256, 256\}/);
   const json = JSON.parse((await bitnetd('info', MODEL, '--json')).stdout) as { hparams: { nHeadKv: number }; tensors: unknown[] };
   t.is(json.hparams.nHeadKv, 2);
-  t.is(json.tensors.length, 46);
+  t.is(json.tensors.length, 2 + 11 * 4, 'embedding, output norm, and 11 tensors per layer');
 });
 
 test('chat answers each line of piped stdin, then exits', async (t) => {
