@@ -2,15 +2,19 @@
 // bitnetd's command line: one subcommand per file in cli/.
 import { Command } from 'commander';
 import { chatCommand } from './cli/chat.js';
+import { configCommand } from './cli/config.js';
 import { generateCommand } from './cli/generate.js';
 import { infoCommand } from './cli/info.js';
 import { logitsCommand } from './cli/logits.js';
+import { serveCommand } from './cli/serve.js';
 import { synthCommand } from './cli/synth.js';
 import { tokenizeCommand } from './cli/tokenize.js';
 
 const program = new Command('bitnetd')
-  .description('run BitNet b1.58 (1-bit LLM) models on a CPU')
+  .description('run BitNet b1.58 (1-bit LLM) models on a CPU, as a daemon or from the command line')
   .showHelpAfterError()
+  .addCommand(serveCommand())
+  .addCommand(configCommand())
   .addCommand(infoCommand())
   .addCommand(generateCommand())
   .addCommand(chatCommand())

@@ -1,5 +1,160 @@
-// The wire shapes bitnetd speaks, in one place. Names are snake_case, as clients (and Ollama) expect.
+// The wire shapes bitnetd speaks, in one place: requests and events are the same on every transport
+// (MQTT payloads, socket lines). Names are snake_case, as clients (and Ollama) expect.
+import { Ajv, type ErrorObject } from 'ajv';
 import type { GenerationStats } from './engine/index.js';
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+export interface WireMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Ask for an answer. Exactly one of `prompt` and `messages`. */
+export interface GenerateRequest {
+  /** Echoed on every event of this request; made up when absent. */
+  id?: string;
+  prompt?: string;
+  messages?: WireMessage[];
+  system?: string;
+  max_tokens?: number;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  min_p?: number;
+  repeat_penalty?: number;
+  seed?: number;
+  /** Strings that end the answer (not included in it). */
+  stop?: string[];
+  /** Send `token` events as the answer grows (default: only the final `done`). */
+  stream?: boolean;
+  /** Continue a conversation: earlier turns with the same name are part of the prompt. */
+  conversation?: string;
+  /** Give up after this long from acceptance (default: queue.deadline_ms). */
+  deadline_ms?: number;
+  /** MQTT without a v5 Response Topic: where to answer. */
+  reply_to?: string;
+}
+
+/** Stop a request sent on the same connection. */
+export interface CancelRequest {
+  cancel: string;
+}
+
+export const LIMITS = {
+  idLength: 128,
+  textLength: 256 * 1024,
+  messages: 512,
+  stopStrings: 16,
+  stopLength: 256,
+  maxTokens: 1 << 20,
+  deadlineMs: 24 * 3600 * 1000,
+} as const;
+
+const text = { type: 'string', maxLength: LIMITS.textLength };
+const name = { type: 'string', minLength: 1, maxLength: LIMITS.idLength };
+
+/** The JSON schema of a generate request (also printed by the docs). */
+export const GENERATE_REQUEST_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: name,
+    prompt: text,
+    messages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: LIMITS.messages,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['role', 'content'],
+        properties: { role: { enum: ['system', 'user', 'assistant'] }, content: text },
+      },
+    },
+    system: text,
+    max_tokens: { type: 'integer', minimum: 1, maximum: LIMITS.maxTokens },
+    temperature: { type: 'number', minimum: 0, maximum: 100 },
+    top_k: { type: 'integer', minimum: 0 },
+    top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    min_p: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+    repeat_penalty: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
+    seed: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    stop: { type: 'array', maxItems: LIMITS.stopStrings, items: { type: 'string', minLength: 1, maxLength: LIMITS.stopLength } },
+    stream: { type: 'boolean' },
+    conversation: name,
+    deadline_ms: { type: 'integer', minimum: 1, maximum: LIMITS.deadlineMs },
+    reply_to: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^#+]*$' },
+  },
+} as const;
+
+const CANCEL_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['cancel'],
+  properties: { cancel: name },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateGenerate = ajv.compile<GenerateRequest>(GENERATE_REQUEST_SCHEMA);
+const validateCancel = ajv.compile<CancelRequest>(CANCEL_SCHEMA);
+
+export type ParsedMessage =
+  | { kind: 'generate'; request: GenerateRequest }
+  | { kind: 'cancel'; id: string }
+  /** `id` is the request's id when it could be read, so the error can be matched to it. */
+  | { kind: 'invalid'; id?: string; message: string };
+
+/** Parses and validates one request (an MQTT payload or a socket line). Never throws. */
+export function parseMessage(raw: string): ParsedMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    return { kind: 'invalid', message: `not JSON: ${(err as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { kind: 'invalid', message: 'a request must be a JSON object' };
+  }
+  const obj = value as Record<string, unknown>;
+  const id = typeof obj['id'] === 'string' && obj['id'].length <= LIMITS.idLength ? obj['id'] : undefined;
+  if ('cancel' in obj) {
+    if (!validateCancel(obj)) return invalid(id, validateCancel.errors);
+    return { kind: 'cancel', id: obj.cancel };
+  }
+  if (!validateGenerate(obj)) return invalid(id, validateGenerate.errors);
+  if ((obj.prompt === undefined) === (obj.messages === undefined)) {
+    return { kind: 'invalid', ...(id !== undefined ? { id } : {}), message: 'give exactly one of "prompt" and "messages"' };
+  }
+  return { kind: 'generate', request: obj };
+}
+
+function invalid(id: string | undefined, errors: ErrorObject[] | null | undefined): ParsedMessage {
+  return { kind: 'invalid', ...(id !== undefined ? { id } : {}), message: describeErrors(errors ?? []) };
+}
+
+/** ajv's errors as one sentence a person can act on: `temperature must be <= 100; unknown field "foo"`. */
+export function describeErrors(errors: ErrorObject[]): string {
+  const parts = errors.map((e) => {
+    const where = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    if (e.keyword === 'additionalProperties') {
+      const field = String((e.params as { additionalProperty: string }).additionalProperty);
+      return `unknown field "${where ? where + '.' : ''}${field}"`;
+    }
+    if (e.keyword === 'enum') {
+      return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    }
+    return `${where || 'request'} ${e.message ?? 'is invalid'}`;
+  });
+  return [...new Set(parts)].join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events: every event carries the request's `id` and a `type`.
+
+/** Why an answer ended: the engine's reasons, or the daemon's (deadline, shutdown). */
+export type WireStopReason = GenerationStats['stopReason'] | 'deadline' | 'shutdown';
 
 export interface WireStats {
   prompt_tokens: number;
@@ -9,12 +164,49 @@ export interface WireStats {
   decode_ms: number;
   prefill_tokens_per_s: number;
   decode_tokens_per_s: number;
-  stop_reason: GenerationStats['stopReason'];
+  stop_reason: WireStopReason;
 }
+
+export interface TokenEvent {
+  id: string;
+  type: 'token';
+  /** 0, 1, 2, … in the order the chunks were produced. */
+  seq: number;
+  text: string;
+}
+
+export interface DoneEvent extends WireStats {
+  id: string;
+  type: 'done';
+  /** The whole answer. */
+  text: string;
+  /** How many token events were sent before this one. */
+  seq: number;
+}
+
+export type ErrorCode =
+  | 'bad_request' // malformed or invalid request: fix it and resend
+  | 'busy' // the queue is full: retry later or on another board
+  | 'expired' // the MQTT message expired before its turn came
+  | 'deadline' // deadline_ms passed before the answer could start
+  | 'prompt_too_long' // the prompt does not fit the context
+  | 'cancelled' // cancelled before it started
+  | 'shutting_down' // the daemon is stopping
+  | 'internal'; // a bug: the log says more
+
+export interface ErrorEvent {
+  /** null when the request's id could not be read. */
+  id: string | null;
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+}
+
+export type ServerEvent = TokenEvent | DoneEvent | ErrorEvent;
 
 const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function toWireStats(s: GenerationStats): WireStats {
+export function toWireStats(s: GenerationStats, stopReason: WireStopReason = s.stopReason): WireStats {
   return {
     prompt_tokens: s.promptTokens,
     cached_tokens: s.cachedTokens,
@@ -23,6 +215,10 @@ export function toWireStats(s: GenerationStats): WireStats {
     decode_ms: round(s.decodeMs, 1),
     prefill_tokens_per_s: round(s.prefillTokensPerS),
     decode_tokens_per_s: round(s.decodeTokensPerS),
-    stop_reason: s.stopReason,
+    stop_reason: stopReason,
   };
+}
+
+export function errorEvent(id: string | null | undefined, code: ErrorCode, message: string): ErrorEvent {
+  return { id: id ?? null, type: 'error', code, message };
 }

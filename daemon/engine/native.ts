@@ -89,6 +89,8 @@ export interface NativeAddon {
   kernel: string;
   /** The ternary kernel's exact sum(w * q) over one packed row (for kernel tests). */
   i2sDot(packedRow: Uint8Array, q: Int8Array): number;
+  /** sd_notify(3): true when sent, false when NOTIFY_SOCKET is unset. */
+  sdNotify(state: string): boolean;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

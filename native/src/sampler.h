@@ -23,6 +23,8 @@ public:
     int32_t sample(const float* logits, uint32_t n_vocab);
     // Remembers a token of the context for the repetition penalty (prompt and generated alike).
     void accept(int32_t token);
+    // Bytes held in scratch buffers (~1.5 MB for a 128K vocabulary), for the garbage collector's accounting.
+    size_t heap_bytes() const { return cand_.capacity() * sizeof(Candidate) + probs_.capacity() * sizeof(float); }
 
 private:
     struct Candidate {

@@ -1,0 +1,228 @@
+// The configuration schema: every setting, its default, its format and its environment variable.
+// Sources, lowest first: defaults < config file < BITNETD_* environment < command-line flags.
+import convict from 'convict';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+/** A node id is part of MQTT topics and Home Assistant ids: letters, digits, _ and -. */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The short host name, made into a valid node id (so two boards differ by default). */
+export function defaultNodeId(): string {
+  const short = hostname().split('.')[0] ?? '';
+  const id = short.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  return id || 'bitnetd';
+}
+
+/** systemd passes the service's directories in the environment; without it, the FHS places. */
+export function defaultPaths(env: NodeJS.ProcessEnv = process.env) {
+  const first = (v: string | undefined) => v?.split(':')[0] || undefined;
+  return {
+    config: join(first(env['CONFIGURATION_DIRECTORY']) ?? '/etc/bitnetd', 'config.json'),
+    model: join(first(env['STATE_DIRECTORY']) ?? '/var/lib/bitnetd', 'models', 'ggml-model-i2_s.gguf'),
+    socket: join(first(env['RUNTIME_DIRECTORY']) ?? '/run/bitnetd', 'bitnetd.sock'),
+  };
+}
+
+convict.addFormats({
+  'node-id': {
+    validate(v: unknown) {
+      if (typeof v !== 'string' || !NODE_ID_PATTERN.test(v)) throw new Error('must be 1-64 letters, digits, _ or -');
+    },
+  },
+  'mqtt-url': {
+    validate(v: unknown) {
+      if (typeof v !== 'string') throw new Error('must be a string');
+      if (v === '') return; // MQTT off
+      if (!/^(mqtts?|wss?|tcp|ssl|mqtt\+unix):\/\/./.test(v)) {
+        throw new Error('must be empty (MQTT off) or a URL like mqtt://host:1883, mqtts://host:8883 or ws://host/mqtt');
+      }
+    },
+  },
+  'file-mode': {
+    validate(v: unknown) {
+      if (typeof v !== 'string' || !/^0?[0-7]{3}$/.test(v)) throw new Error('must be an octal mode like "0660"');
+    },
+  },
+  'mqtt-topic-prefix': {
+    validate(v: unknown) {
+      if (typeof v !== 'string' || !/^[^#+$/][^#+]*$/.test(v) || v.endsWith('/')) {
+        throw new Error('must be a topic without wildcards, not starting with $ or / nor ending with /');
+      }
+    },
+  },
+});
+
+export function configSchema(env: NodeJS.ProcessEnv = process.env) {
+  const paths = defaultPaths(env);
+  return {
+    node_id: {
+      doc: 'This board\'s name in MQTT topics (bitnetd/<node_id>/...). Must differ between boards.',
+      format: 'node-id',
+      default: defaultNodeId(),
+      env: 'BITNETD_NODE_ID',
+    },
+    model: {
+      path: {
+        doc: 'The model file: ggml-model-i2_s.gguf from Hugging Face, microsoft/bitnet-b1.58-2B-4T-gguf.',
+        format: String,
+        default: paths.model,
+        env: 'BITNETD_MODEL_PATH',
+      },
+      threads: {
+        doc: 'Compute threads; 0 means one per CPU core.',
+        format: 'nat',
+        default: 0,
+        env: 'BITNETD_THREADS',
+      },
+      context: {
+        doc: 'Context size in tokens (prompt + answer); capped at the model\'s own. The KV cache grows with it.',
+        format: 'nat',
+        default: 4096,
+        env: 'BITNETD_CONTEXT',
+      },
+    },
+    generation: {
+      max_tokens: {
+        doc: 'Answer length when a request does not say (max_tokens).',
+        format: 'nat',
+        default: 512,
+        env: 'BITNETD_MAX_TOKENS',
+      },
+      conversations: {
+        doc: 'How many named conversations are remembered (least recently used are forgotten).',
+        format: 'nat',
+        default: 32,
+      },
+    },
+    queue: {
+      max: {
+        doc: 'Requests accepted at once (running + waiting); beyond it a request gets an immediate "busy" error.',
+        format: 'nat',
+        default: 16,
+        env: 'BITNETD_QUEUE_MAX',
+      },
+      deadline_ms: {
+        doc: 'A request not finished this long after it was accepted is stopped (per request: deadline_ms).',
+        format: 'nat',
+        default: 300_000,
+        env: 'BITNETD_DEADLINE_MS',
+      },
+    },
+    mqtt: {
+      url: {
+        doc: 'Broker URL (mqtt://, mqtts://, ws://, wss://); empty turns MQTT off.',
+        format: 'mqtt-url',
+        default: 'mqtt://localhost:1883',
+        env: 'BITNETD_MQTT_URL',
+      },
+      protocol_version: {
+        doc: 'MQTT protocol: 5, or 4 for brokers that only speak 3.1.1.',
+        format: [5, 4],
+        default: 5,
+        env: 'BITNETD_MQTT_PROTOCOL_VERSION',
+      },
+      base_topic: {
+        doc: 'First level of every topic.',
+        format: 'mqtt-topic-prefix',
+        default: 'bitnetd',
+        env: 'BITNETD_MQTT_BASE_TOPIC',
+      },
+      shared: {
+        doc: 'Also take requests from the shared subscription $share/<base>/<base>/request, so several boards serve one topic.',
+        format: Boolean,
+        default: false,
+        env: 'BITNETD_MQTT_SHARED',
+      },
+      qos: {
+        doc: 'QoS of answers (stream chunks and the final message use the same one, so they arrive in order).',
+        format: [0, 1, 2],
+        default: 1,
+        env: 'BITNETD_MQTT_QOS',
+      },
+      client_id: {
+        doc: 'MQTT client id; empty means bitnetd_<node_id>.',
+        format: String,
+        default: '',
+        env: 'BITNETD_MQTT_CLIENT_ID',
+      },
+      username: { doc: 'Broker user name.', format: String, default: '', env: 'BITNETD_MQTT_USERNAME' },
+      password: { doc: 'Broker password.', format: String, default: '', sensitive: true, env: 'BITNETD_MQTT_PASSWORD' },
+      ca: { doc: 'TLS: CA certificate file (PEM) to trust for the broker.', format: String, default: '', env: 'BITNETD_MQTT_CA' },
+      cert: { doc: 'TLS: client certificate file (PEM).', format: String, default: '', env: 'BITNETD_MQTT_CERT' },
+      key: { doc: 'TLS: client private key file (PEM).', format: String, default: '', env: 'BITNETD_MQTT_KEY' },
+      reject_unauthorized: {
+        doc: 'TLS: refuse a broker whose certificate does not verify.',
+        format: Boolean,
+        default: true,
+        env: 'BITNETD_MQTT_REJECT_UNAUTHORIZED',
+      },
+      keepalive_s: { doc: 'Keep-alive interval in seconds.', format: 'nat', default: 30 },
+      reconnect_min_ms: { doc: 'First reconnect delay; it doubles on each failure.', format: 'nat', default: 1000 },
+      reconnect_max_ms: { doc: 'Longest reconnect delay.', format: 'nat', default: 60_000 },
+    },
+    socket: {
+      enabled: { doc: 'Serve the Unix socket.', format: Boolean, default: true, env: 'BITNETD_SOCKET_ENABLED' },
+      path: {
+        doc: 'Unix socket path (under systemd: $RUNTIME_DIRECTORY/bitnetd.sock).',
+        format: String,
+        default: paths.socket,
+        env: 'BITNETD_SOCKET_PATH',
+      },
+      mode: { doc: 'Permissions of the socket file.', format: 'file-mode', default: '0660', env: 'BITNETD_SOCKET_MODE' },
+      group: { doc: 'Group given the socket file (empty: unchanged).', format: String, default: '', env: 'BITNETD_SOCKET_GROUP' },
+      max_line_bytes: { doc: 'Longest request line accepted.', format: 'nat', default: 1 << 20 },
+    },
+    log: {
+      level: {
+        doc: 'error, warn, info or debug (debug also logs prompt and answer text).',
+        format: ['error', 'warn', 'info', 'debug'],
+        default: 'info',
+        env: 'BITNETD_LOG_LEVEL',
+      },
+      format: {
+        doc: 'auto (journal under systemd, text otherwise), text, journal or json.',
+        format: ['auto', 'text', 'journal', 'json'],
+        default: 'auto',
+        env: 'BITNETD_LOG_FORMAT',
+      },
+    },
+    shutdown: {
+      grace_ms: {
+        doc: 'On SIGTERM, how long running requests may finish before they are cancelled.',
+        format: 'nat',
+        default: 10_000,
+        env: 'BITNETD_SHUTDOWN_GRACE_MS',
+      },
+    },
+  } satisfies convict.Schema<unknown>;
+}
+
+export interface Config {
+  node_id: string;
+  model: { path: string; threads: number; context: number };
+  generation: { max_tokens: number; conversations: number };
+  queue: { max: number; deadline_ms: number };
+  mqtt: {
+    url: string;
+    protocol_version: 4 | 5;
+    base_topic: string;
+    shared: boolean;
+    qos: 0 | 1 | 2;
+    client_id: string;
+    username: string;
+    password: string;
+    ca: string;
+    cert: string;
+    key: string;
+    reject_unauthorized: boolean;
+    keepalive_s: number;
+    reconnect_min_ms: number;
+    reconnect_max_ms: number;
+  };
+  socket: { enabled: boolean; path: string; mode: string; group: string; max_line_bytes: number };
+  log: { level: LogLevel; format: 'auto' | 'text' | 'journal' | 'json' };
+  shutdown: { grace_ms: number };
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';

@@ -1,0 +1,169 @@
+// The service: configuration → log → model → scheduler → transports → systemd ready; then reload on
+// SIGHUP and a graceful stop on SIGTERM. Wiring only: each part lives in its own file.
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig, type ConfigSources } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { Conversations } from './conversations.js';
+import { BitnetModel } from './engine/index.js';
+import { createEngineRunner } from './engine-runner.js';
+import { EXIT } from './exit-codes.js';
+import { createLogger, reconfigureLogger, type Logger } from './log.js';
+import { Scheduler } from './scheduler.js';
+import { listenFds, notify, startWatchdog } from './systemd.js';
+import { MqttTransport, type StateReport } from './transports/mqtt.js';
+import { SocketTransport } from './transports/socket.js';
+import { VERSION } from './version.js';
+
+/** Settings that only a restart applies; SIGHUP says so when they change. */
+const RESTART_ONLY = ['node_id', 'model.path', 'model.context', 'mqtt', 'socket'] as const;
+
+export async function runDaemon(sources: ConfigSources): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(sources).config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`bitnetd: ${err.message}\n`);
+    return EXIT.CONFIG;
+  }
+  const log = createLogger(config.log.level, config.log.format);
+  process.on('uncaughtException', (err) => {
+    log.error('bug: uncaught exception', { error: err.stack ?? String(err) });
+    process.exit(EXIT.SOFTWARE);
+  });
+  startWatchdog();
+  notify(`STATUS=loading ${config.model.path}`);
+
+  if (!existsSync(config.model.path)) {
+    log.error(
+      `model file ${config.model.path} not found. Download ggml-model-i2_s.gguf from ` +
+        'https://huggingface.co/microsoft/bitnet-b1.58-2B-4T-gguf to that path, or point model.path ' +
+        '(environment BITNETD_MODEL_PATH, flag --model, or /etc/bitnetd/config.json) at the file',
+    );
+    return EXIT.NO_INPUT;
+  }
+  const threadsOf = (c: Config) => c.model.threads || availableParallelism();
+  let model: BitnetModel;
+  try {
+    const t0 = performance.now();
+    model = await BitnetModel.load(config.model.path, { threads: threadsOf(config) });
+    log.info('model loaded', { path: config.model.path, kernel: model.kernel, threads: model.threads, ms: Math.round(performance.now() - t0) });
+  } catch (err) {
+    log.error(`cannot load the model: ${(err as Error).message}`);
+    return EXIT.DATA_ERROR;
+  }
+
+  const session = model.createSession({ contextSize: config.model.context || model.contextLength });
+  const conversations = new Conversations(config.generation.conversations);
+  const runner = createEngineRunner(model, session, conversations, () => ({ maxTokens: config.generation.max_tokens }), log);
+  const scheduler = new Scheduler(runner, { maxJobs: config.queue.max, deadlineMs: config.queue.deadline_ms });
+  const report = (): StateReport => ({
+    version: VERSION,
+    model: basename(config.model.path),
+    kernel: model.kernel,
+    threads: model.threads,
+    busy: scheduler.busy,
+    queued: scheduler.queued,
+    requests: scheduler.counters.requests,
+    rejected: scheduler.counters.rejected,
+    tokens: scheduler.counters.tokens,
+    tokens_per_s: scheduler.counters.tokensPerS,
+  });
+
+  let socket: SocketTransport | undefined;
+  if (config.socket.enabled) {
+    const fd = listenFds()[0];
+    socket = new SocketTransport(
+      { path: config.socket.path, mode: config.socket.mode, group: config.socket.group, maxLineBytes: config.socket.max_line_bytes, ...(fd !== undefined ? { fd } : {}) },
+      scheduler,
+      log,
+    );
+    try {
+      await socket.start();
+    } catch (err) {
+      log.error(`cannot serve the socket: ${(err as Error).message}`);
+      return EXIT.CANT_CREATE;
+    }
+  }
+  let mqtt: MqttTransport | undefined;
+  if (config.mqtt.url) {
+    try {
+      mqtt = new MqttTransport(config.mqtt, config.node_id, scheduler, report, log);
+    } catch (err) {
+      socket?.close();
+      if (!(err instanceof ConfigError)) throw err;
+      log.error(err.message);
+      return EXIT.CONFIG;
+    }
+  }
+
+  const statusLine = () => {
+    const r = report();
+    return `${r['busy'] ? `busy, ${String(r['queued'])} waiting` : 'idle'}; ${String(r['requests'])} requests, ${String(r['tokens_per_s'])} tok/s, ${String(r['threads'])} threads`;
+  };
+  let statusTimer: NodeJS.Timeout | undefined;
+  scheduler.on('change', () => {
+    statusTimer ??= setTimeout(() => {
+      statusTimer = undefined;
+      notify(`STATUS=${statusLine()}`);
+    }, 1000);
+  });
+  notify(`READY=1\nSTATUS=${statusLine()}`);
+  log.info('ready', { version: VERSION, node_id: config.node_id, socket: socket?.describe() ?? 'off', mqtt: config.mqtt.url || 'off' });
+
+  const reload = () => {
+    let next: Config;
+    try {
+      next = loadConfig(sources).config;
+    } catch (err) {
+      log.error(`reload failed, keeping the running configuration: ${(err as Error).message}`);
+      return;
+    }
+    for (const key of RESTART_ONLY) {
+      if (JSON.stringify(pick(config, key)) !== JSON.stringify(pick(next, key))) log.warn(`${key} changed: restart bitnetd to apply it`);
+    }
+    reconfigureLogger(log, next.log.level, next.log.format);
+    scheduler.limits = { maxJobs: next.queue.max, deadlineMs: next.queue.deadline_ms };
+    conversations.setCapacity(next.generation.conversations);
+    model.setThreads(threadsOf(next));
+    config = { ...next, node_id: config.node_id, model: { ...next.model, path: config.model.path, context: config.model.context }, mqtt: config.mqtt, socket: config.socket };
+    log.info('configuration reloaded', { level: next.log.level, queue_max: next.queue.max, threads: threadsOf(next) });
+  };
+  process.on('SIGHUP', reload);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) {
+        log.warn(`${signal} again: cancelling everything now`);
+        scheduler.cancelAll('shutdown');
+        return;
+      }
+      stopping = true;
+      notify('STOPPING=1');
+      scheduler.close();
+      socket?.stopAccepting();
+      log.info('stopping', { signal, running: scheduler.busy, waiting: scheduler.queued, grace_ms: config.shutdown.grace_ms });
+      const grace = setTimeout(() => {
+        log.warn('grace time over: cancelling what is left');
+        scheduler.cancelAll('shutdown');
+      }, config.shutdown.grace_ms);
+      await scheduler.idle();
+      clearTimeout(grace);
+      clearTimeout(statusTimer);
+      await mqtt?.close();
+      socket?.close();
+      process.off('SIGHUP', reload);
+      log.info('stopped');
+      resolve(EXIT.OK);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  });
+}
+
+function pick(config: Config, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config);
+}

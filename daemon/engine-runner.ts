@@ -1,0 +1,115 @@
+// Runs one request on the engine: builds the prompt (with the conversation so far), streams token
+// events, ends with `done` or `error`. The only place where protocol requests meet the engine.
+import { PromptTooLongError, type BitnetModel, type GenerateOptions, type PromptInput, type Session } from './engine/index.js';
+import { Conversations } from './conversations.js';
+import type { Logger } from './log.js';
+import { errorEvent, toWireStats, type GenerateRequest, type WireMessage } from './protocol.js';
+import type { AbortReason, Job, Runner } from './scheduler.js';
+
+export interface RunnerSettings {
+  /** Answer length when the request does not say. */
+  maxTokens: number;
+}
+
+export function createEngineRunner(
+  model: BitnetModel,
+  session: Session,
+  conversations: Conversations,
+  settings: () => RunnerSettings,
+  log: Logger,
+): Runner {
+  return async (job: Job) => {
+    const req = job.request;
+    const started = Date.now();
+    log.debug('request started', { id: job.id, source: job.source, waited_ms: started - job.acceptedAt, text: req.prompt ?? req.messages });
+    try {
+      const turns = turnsOf(req, conversations);
+      const input = fitToContext(model, session, turns);
+      let seq = 0;
+      const result = await session.generate(input, generateOptions(req, settings().maxTokens, job.signal), (chunk) => {
+        if (req.stream && chunk.text) job.emit({ id: job.id, type: 'token', seq: seq++, text: chunk.text });
+      });
+      const reason = job.signal.aborted ? (job.signal.reason as AbortReason) : result.stats.stopReason;
+      const stats = toWireStats(result.stats, reason);
+      if (req.conversation && !job.signal.aborted) {
+        conversations.save(req.conversation, [...turnsAsMessages(input), { role: 'assistant', content: result.text }]);
+      }
+      job.emit({ id: job.id, type: 'done', text: result.text, seq, ...stats });
+      log.info('request done', {
+        id: job.id,
+        source: job.source,
+        prompt_tokens: stats.prompt_tokens,
+        cached_tokens: stats.cached_tokens,
+        tokens: stats.generated_tokens,
+        tokens_per_s: stats.decode_tokens_per_s,
+        stop: stats.stop_reason,
+        ms: Date.now() - started,
+      });
+      log.debug('answer', { id: job.id, text: result.text });
+      return { tokens: stats.generated_tokens, tokensPerS: stats.decode_tokens_per_s };
+    } catch (err) {
+      if (err instanceof PromptTooLongError) {
+        job.emit(errorEvent(job.id, 'prompt_too_long', err.message));
+      } else if (err instanceof RangeError) {
+        job.emit(errorEvent(job.id, 'bad_request', err.message));
+      } else {
+        log.error('request failed', { id: job.id, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+        job.emit(errorEvent(job.id, 'internal', `the engine failed: ${err instanceof Error ? err.message : String(err)}`));
+      }
+      log.info('request failed', { id: job.id, source: job.source, error: err instanceof Error ? err.message : String(err) });
+      return { tokens: 0, tokensPerS: 0 };
+    }
+  };
+}
+
+function generateOptions(req: GenerateRequest, defaultMaxTokens: number, signal: AbortSignal): GenerateOptions {
+  return {
+    maxTokens: req.max_tokens ?? defaultMaxTokens,
+    signal,
+    ...(req.stop ? { stop: req.stop } : {}),
+    ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+    ...(req.top_k !== undefined ? { topK: req.top_k } : {}),
+    ...(req.top_p !== undefined ? { topP: req.top_p } : {}),
+    ...(req.min_p !== undefined ? { minP: req.min_p } : {}),
+    ...(req.repeat_penalty !== undefined ? { repeatPenalty: req.repeat_penalty } : {}),
+    ...(req.seed !== undefined ? { seed: req.seed } : {}),
+  };
+}
+
+interface Turns {
+  system: string | undefined;
+  messages: WireMessage[];
+}
+
+/** The conversation so far plus this request's turn(s). */
+function turnsOf(req: GenerateRequest, conversations: Conversations): Turns {
+  const earlier = req.conversation ? conversations.history(req.conversation) : [];
+  const fresh: WireMessage[] = req.messages ?? [{ role: 'user', content: req.prompt ?? '' }];
+  let system = req.system;
+  let messages = [...earlier, ...fresh];
+  // A stored system turn stays first unless this request brings its own.
+  if (messages[0]?.role === 'system') {
+    system ??= messages[0].content;
+    messages = messages.slice(1);
+  }
+  return { system, messages };
+}
+
+/** Drops the oldest turns of a long conversation until the prompt leaves room for an answer. */
+function fitToContext(model: BitnetModel, session: Session, turns: Turns): PromptInput {
+  let messages = turns.messages;
+  const room = Math.max(1, Math.floor(session.contextSize / 4)); // keep a quarter of the context for the answer
+  while (messages.length > 1 && model.promptTokens(asInput(turns.system, messages)).length > session.contextSize - room) {
+    messages = messages.slice(messages[0]?.role === 'user' && messages[1]?.role === 'assistant' ? 2 : 1);
+  }
+  return asInput(turns.system, messages);
+}
+
+function asInput(system: string | undefined, messages: WireMessage[]): PromptInput {
+  return { messages, ...(system !== undefined ? { system } : {}) };
+}
+
+function turnsAsMessages(input: PromptInput): WireMessage[] {
+  if (!('messages' in input)) return [];
+  return [...(input.system !== undefined ? [{ role: 'system' as const, content: input.system }] : []), ...input.messages];
+}

@@ -1,0 +1,14 @@
+// Exit statuses from sysexits.h, so systemd and scripts can tell what went wrong.
+export const EXIT = {
+  OK: 0,
+  /** The model file is corrupt or not a BitNet model. */
+  DATA_ERROR: 65,
+  /** The model file does not exist. */
+  NO_INPUT: 66,
+  /** A bug. */
+  SOFTWARE: 70,
+  /** The socket could not be created. */
+  CANT_CREATE: 73,
+  /** The configuration is invalid. */
+  CONFIG: 78,
+} as const;

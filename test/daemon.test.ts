@@ -1,0 +1,171 @@
+// The daemon's life: start-up errors and their exit statuses, systemd notifications, journal logs,
+// reload on SIGHUP, graceful stop on SIGTERM, and load against a full queue.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Daemon } from './helpers/daemon.js';
+import { Broker } from './helpers/mosquitto.js';
+import { MqttRecorder } from './helpers/mqtt-client.js';
+import { syntheticModel } from './helpers/models.js';
+import { SocketClient } from './helpers/socket-client.js';
+import type { DoneEvent, ErrorEvent } from '../daemon/protocol.js';
+
+const micro = () => syntheticModel('micro', 'official');
+const cleanups: (() => Promise<unknown>)[] = [];
+test.after.always(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+});
+async function daemon(options: Partial<Parameters<typeof Daemon.start>[0]> = {}): Promise<Daemon> {
+  const d = await Daemon.start({ model: await micro(), ...options });
+  cleanups.push(() => d.stop());
+  return d;
+}
+
+test('a missing model file: exit 66 with where to get it, no stack trace', async (t) => {
+  const d = await daemon({ model: '/nonexistent/ggml-model-i2_s.gguf', waitReady: false });
+  t.is(await d.exited, 66);
+  const err = d.logs.find((l) => l.level === 'error')!;
+  t.regex(err.message, /model file \/nonexistent\/ggml-model-i2_s\.gguf not found/);
+  t.regex(err.message, /huggingface\.co\/microsoft\/bitnet-b1\.58-2B-4T-gguf/);
+  t.regex(err.message, /BITNETD_MODEL_PATH/);
+  t.notRegex(d.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('a corrupt model file: exit 65 with the reason', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bitnetd-bad-'));
+  const bad = join(dir, 'bad.gguf');
+  writeFileSync(bad, Buffer.from('GGUF but not really a model file'));
+  const d = await daemon({ model: bad, waitReady: false });
+  t.is(await d.exited, 65);
+  t.regex(d.logs.find((l) => l.level === 'error')!.message, /cannot load the model: .*bad\.gguf/);
+});
+
+test('a bad configuration: exit 78 naming every bad setting, its source and what is allowed', async (t) => {
+  const d = await daemon({
+    config: { queue: { max: -1 }, mqtt: { protocol_version: 3 }, colour: 'red' },
+    env: { BITNETD_LOG_LEVEL: 'loud' },
+    waitReady: false,
+  });
+  t.is(await d.exited, 78);
+  t.regex(d.stderr, /queue\.max: must be a positive integer/);
+  t.regex(d.stderr, /mqtt\.protocol_version: must be one of the possible values: \[5,4\]: value was 3/);
+  t.regex(d.stderr, /log\.level: must be one of the possible values: \["error","warn","info","debug"\]: value was "loud" \(from BITNETD_LOG_LEVEL\)/);
+  t.regex(d.stderr, /colour: unknown setting \(in .*config\.json\)/);
+});
+
+test('systemd: READY=1 once loaded, STATUS=, watchdog pings and STOPPING=1 over NOTIFY_SOCKET', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bitnetd-notify-'));
+  const notifySocket = join(dir, 'notify');
+  const receiver = spawn('socat', ['-u', `UNIX-RECV:${notifySocket}`, 'STDOUT']);
+  cleanups.push(async () => receiver.kill());
+  let received = '';
+  receiver.stdout.on('data', (d: Buffer) => (received += d.toString() + '\u0000'));
+  while (!existsSync(notifySocket)) await new Promise((r) => setTimeout(r, 10));
+
+  const d = await daemon({ env: { NOTIFY_SOCKET: notifySocket, WATCHDOG_USEC: '200000' } });
+  const until = async (re: RegExp) => {
+    const deadline = Date.now() + 10_000;
+    while (!re.test(received) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return received;
+  };
+  t.regex(await until(/READY=1\nSTATUS=idle/), /STATUS=loading .*\.gguf/);
+  t.regex(await until(/WATCHDOG=1/), /WATCHDOG=1/, 'pinged at half of WATCHDOG_USEC');
+  t.is(await d.stop(), 0);
+  t.regex(await until(/STOPPING=1/), /STOPPING=1/);
+});
+
+test('under systemd (JOURNAL_STREAM) log lines carry syslog priorities and no timestamp', async (t) => {
+  const d = await daemon({ config: { log: { format: 'auto' } }, env: { JOURNAL_STREAM: '8:12345' }, waitReady: false });
+  const deadline = Date.now() + 20_000;
+  while (!d.stderr.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.is(await d.stop(), 0);
+  const lines = d.stderr.trim().split('\n');
+  t.true(lines.length >= 3);
+  for (const line of lines) t.regex(line, /^<[3-7]>\S/);
+  t.true(lines.some((l) => l.startsWith('<6>ready ')));
+  t.false(/\d{4}-\d\d-\d\dT\d\d:/.test(d.stderr), 'the journal adds its own timestamps');
+});
+
+test('SIGHUP reloads the configuration: the log level changes live, a broken file is refused', async (t) => {
+  const d = await daemon();
+  const c = await SocketClient.connect(d.socketPath);
+  c.send({ id: 'quiet', prompt: 'private words', max_tokens: 2 });
+  await c.answer('quiet');
+  await d.waitForLog((l) => l.message === 'request done' && l['id'] === 'quiet');
+  t.false(d.stderr.includes('private words'), 'no prompt text at info level');
+
+  const config = JSON.parse((await import('node:fs')).readFileSync(d.configFile, 'utf8')) as { log: { level: string } };
+  config.log.level = 'debug';
+  writeFileSync(d.configFile, JSON.stringify(config));
+  d.proc.kill('SIGHUP');
+  await d.waitForLog((l) => l.message === 'configuration reloaded');
+  c.send({ id: 'loud', prompt: 'private words', max_tokens: 2 });
+  await c.answer('loud');
+  const started = await d.waitForLog((l) => l.message === 'request started' && l['id'] === 'loud');
+  t.is(started.level, 'debug');
+  t.is(started['text'], 'private words', 'prompt text only at debug level');
+
+  writeFileSync(d.configFile, '{ not json');
+  d.proc.kill('SIGHUP');
+  const refused = await d.waitForLog((l) => l.message.startsWith('reload failed'));
+  t.regex(refused.message, /keeping the running configuration/);
+  c.send({ id: 'after', prompt: 'Hi', max_tokens: 2 });
+  t.is((await c.answer('after')).type, 'done', 'still serving');
+  c.close();
+});
+
+test('SIGTERM: finishes within the grace time, cancels the rest, answers everything, publishes offline, exits 0', async (t) => {
+  const broker = await Broker.start();
+  cleanups.push(() => broker.stop());
+  const d = await daemon({ config: { mqtt: { url: broker.url }, shutdown: { grace_ms: 700 } } });
+  await d.waitForLog((l) => l.message === 'mqtt: subscribed');
+  const r = await MqttRecorder.connect(broker.url);
+  cleanups.push(() => r.close());
+  await r.client.subscribeAsync(`bitnetd/${d.nodeId}/state`, { qos: 1 });
+
+  const c = await SocketClient.connect(d.socketPath);
+  c.send({ id: 'running', prompt: 'A long story', max_tokens: 220, stream: true });
+  c.send({ id: 'waiting', prompt: 'Hi', max_tokens: 220 });
+  await c.waitFor(() => (c.of('running').length >= 1 ? true : undefined));
+  d.proc.kill('SIGTERM');
+  await d.waitForLog((l) => l.message === 'stopping');
+  await t.throwsAsync(SocketClient.connect(d.socketPath), undefined, 'no new connections once stopping');
+
+  const running = (await c.answer('running')) as DoneEvent;
+  const waiting = (await c.answer('waiting')) as ErrorEvent;
+  t.is(running.type, 'done');
+  t.is(running.stop_reason, 'shutdown');
+  t.is(waiting.code, 'shutting_down');
+  t.is(await d.exited, 0);
+  const last = await r.waitFor(() => r.on(`bitnetd/${d.nodeId}/state`).find((m) => (m.event as unknown as { state: string }).state === 'offline'));
+  t.true(Boolean(last));
+  t.false(existsSync(d.socketPath), 'socket file removed');
+});
+
+test('load: 200 requests against queue.max 50 give 150 immediate busy errors and 50 answers; memory stays flat', async (t) => {
+  const d = await daemon({ config: { queue: { max: 50 } } });
+  const burst = async (round: number) => {
+    const c = await SocketClient.connect(d.socketPath);
+    const ids = Array.from({ length: 200 }, (_, i) => `r${round}-${i}`);
+    c.send(ids.map((id) => JSON.stringify({ id, prompt: 'secret-prompt-text', max_tokens: 2 })).join('\n'));
+    await c.waitFor(() => (ids.every((id) => c.final(id)) ? true : undefined), 60_000);
+    const finals = ids.map((id) => c.final(id)!);
+    c.close();
+    return {
+      busy: finals.filter((e) => e.type === 'error' && e.code === 'busy').length,
+      done: finals.filter((e) => e.type === 'done').length,
+      // "Immediate": every busy answer arrives before the first answer of an accepted request.
+      busyFirst: c.events.findIndex((e) => e.type === 'done') > c.events.findLastIndex((e) => e.type === 'error'),
+    };
+  };
+  // Two rounds to warm up (V8 grows its heap to a working size), then four to measure.
+  for (let round = 0; round < 2; round++) t.deepEqual(await burst(round), { busy: 150, done: 50, busyFirst: true });
+  const warm = d.rssKb();
+  for (let round = 2; round < 6; round++) t.deepEqual(await burst(round), { busy: 150, done: 50, busyFirst: true });
+  const growthKb = d.rssKb() - warm;
+  t.log(`RSS after 2 rounds: ${warm} kB; growth over 4 more rounds (800 requests): ${growthKb} kB`);
+  t.true(growthKb < 16_000, `memory grew by ${growthKb} kB`);
+  t.false(d.stderr.includes('secret-prompt-text'), 'prompts are not logged at info level');
+});

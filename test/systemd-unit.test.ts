@@ -1,0 +1,62 @@
+// The shipped systemd unit passes systemd's own checks, and install.sh stages a complete install.
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './helpers/paths.js';
+
+const unit = join(ROOT, 'systemd', 'bitnetd.service');
+
+test('systemd-analyze verify prints nothing (it exits 0 even on unknown keys)', (t) => {
+  // A root with the unit's programs (stubs) and systemd's own units, so the check does not depend on where node lives here.
+  const root = mkdtempSync(join(tmpdir(), 'bitnetd-root-'));
+  mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
+  for (const program of ['usr/bin/node', 'bin/kill']) {
+    mkdirSync(join(root, program, '..'), { recursive: true });
+    writeFileSync(join(root, program), '#!/bin/sh\n');
+    chmodSync(join(root, program), 0o755);
+  }
+  cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
+  cpSync(unit, join(root, 'etc/systemd/system/bitnetd.service'));
+  const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, '/etc/systemd/system/bitnetd.service'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  t.is(r.status, 0);
+  t.is((r.stdout + r.stderr).trim(), '');
+});
+
+test('systemd-analyze security rates the unit at most 2.0', (t) => {
+  const out = execFileSync('systemd-analyze', ['security', '--offline=yes', unit], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const exposure = Number(/Overall exposure level for bitnetd\.service: ([\d.]+)/.exec(out)?.[1]);
+  t.log(`exposure ${exposure}`);
+  t.true(exposure <= 2.0, `exposure ${exposure}`);
+  t.regex(out, /✓ NoNewPrivileges=/);
+});
+
+test('the unit is Type=notify with a watchdog, and runs the daemon', (t) => {
+  const text = readFileSync(unit, 'utf8');
+  for (const line of ['Type=notify', 'NotifyAccess=main', 'WatchdogSec=30', 'RuntimeDirectory=bitnetd', 'StateDirectory=bitnetd', 'ConfigurationDirectory=bitnetd', 'ProtectSystem=strict', 'RestartPreventExitStatus=65 66 78']) {
+    t.true(text.split('\n').includes(line), line);
+  }
+  t.regex(text, /^ExecStart=\/usr\/bin\/node \/opt\/bitnetd\/dist\/daemon\/cli\.js serve$/m);
+});
+
+test('install.sh with DESTDIR stages the program, the unit, sysusers, tmpfiles and a private config', (t) => {
+  const dest = mkdtempSync(join(tmpdir(), 'bitnetd-stage-'));
+  const r = spawnSync(join(ROOT, 'systemd', 'install.sh'), [], { encoding: 'utf8', env: { ...process.env, DESTDIR: dest } });
+  t.is(r.status, 0, r.stderr);
+  for (const f of [
+    'opt/bitnetd/dist/daemon/cli.js',
+    'opt/bitnetd/build/Release/bitnetd.node',
+    'opt/bitnetd/node_modules/mqtt/package.json',
+    'etc/systemd/system/bitnetd.service',
+    'usr/lib/sysusers.d/bitnetd.conf',
+    'usr/lib/tmpfiles.d/bitnetd.conf',
+    'etc/bitnetd/config.json',
+  ]) {
+    t.true(existsSync(join(dest, f)), f);
+  }
+  t.is(statSync(join(dest, 'etc/bitnetd/config.json')).mode & 0o777, 0o640);
+  // The staged copy runs on its own.
+  const out = execFileSync(process.execPath, [join(dest, 'opt/bitnetd/dist/daemon/cli.js'), 'config', '--print', '--config', join(dest, 'etc/bitnetd/config.json')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  t.is((JSON.parse(out) as { model: { path: string } }).model.path, '/var/lib/bitnetd/models/ggml-model-i2_s.gguf');
+});
