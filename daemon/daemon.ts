@@ -128,7 +128,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     scheduler.limits = { maxJobs: next.queue.max, deadlineMs: next.queue.deadline_ms };
     conversations.setCapacity(next.generation.conversations);
     model.setThreads(threadsOf(next));
-    config = { ...next, node_id: config.node_id, model: { ...next.model, path: config.model.path, context: config.model.context }, mqtt: config.mqtt, socket: config.socket };
+    config = keepRestartOnly(config, next);
     log.info('configuration reloaded', { level: next.log.level, queue_max: next.queue.max, threads: threadsOf(next) });
   };
   process.on('SIGHUP', reload);
@@ -162,6 +162,17 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
   });
+}
+
+/** The reloaded settings, except those only a restart applies, which keep their running values. */
+function keepRestartOnly(running: Config, next: Config): Config {
+  return {
+    ...next,
+    node_id: running.node_id,
+    model: { ...next.model, path: running.model.path, context: running.model.context },
+    mqtt: running.mqtt,
+    socket: running.socket,
+  };
 }
 
 function pick(config: Config, dotted: string): unknown {

@@ -157,6 +157,7 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         default: true,
         env: 'BITNETD_MQTT_REJECT_UNAUTHORIZED',
       },
+      max_payload_bytes: { doc: 'Largest request payload accepted.', format: 'nat', default: 1 << 20 },
       keepalive_s: { doc: 'Keep-alive interval in seconds.', format: 'nat', default: 30 },
       reconnect_min_ms: { doc: 'First reconnect delay; it doubles on each failure.', format: 'nat', default: 1000 },
       reconnect_max_ms: { doc: 'Longest reconnect delay.', format: 'nat', default: 60_000 },
@@ -216,6 +217,7 @@ export interface Config {
     cert: string;
     key: string;
     reject_unauthorized: boolean;
+    max_payload_bytes: number;
     keepalive_s: number;
     reconnect_min_ms: number;
     reconnect_max_ms: number;

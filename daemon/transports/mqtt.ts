@@ -7,7 +7,7 @@ import { connect, type IClientOptions, type IClientPublishOptions, type IPublish
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { errorEvent, parseMessage, type ServerEvent } from '../protocol.js';
+import { errorEvent, parseMessage, type ParsedMessage, type ServerEvent } from '../protocol.js';
 import type { Job, Scheduler } from '../scheduler.js';
 
 /** What the retained state topic says (besides online/offline). */
@@ -121,8 +121,11 @@ export class MqttTransport {
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const props = packet.properties ?? {};
     const receivedAt = Date.now();
-    const msg = parseMessage(payload.toString('utf8'));
-    const id = msg.kind === 'generate' ? msg.request.id : msg.kind === 'invalid' ? msg.id : msg.id;
+    const msg: ParsedMessage =
+      payload.length > this.cfg.max_payload_bytes
+        ? { kind: 'invalid', message: `a request of ${payload.length} bytes is over the limit of ${this.cfg.max_payload_bytes}` }
+        : parseMessage(payload.toString('utf8'));
+    const id = msg.kind === 'generate' ? msg.request.id : msg.id;
     const replyTo =
       props.responseTopic ?? (msg.kind === 'generate' ? msg.request.reply_to : undefined) ?? this.topics.response(id ?? 'invalid');
     const send = this.sender(replyTo, props.correlationData);

@@ -1,7 +1,11 @@
 // MQTT against a real mosquitto and real daemon processes on a synthetic model.
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Daemon } from '../helpers/daemon.js';
-import { Broker } from '../helpers/mosquitto.js';
+import { Broker, freePort } from '../helpers/mosquitto.js';
 import { MqttRecorder } from '../helpers/mqtt-client.js';
 import { syntheticModel } from '../helpers/models.js';
 import type { DoneEvent, ErrorEvent, TokenEvent } from '../../daemon/protocol.js';
@@ -87,6 +91,11 @@ test('MQTT 3.1.1 clients: reply_to and id in the payload, or the default respons
   const bad = (await r.final(`bitnetd/${d.nodeId}/response/bad`)).event as ErrorEvent;
   t.is(bad.code, 'bad_request');
   t.regex(bad.message, /top_k must be >= 0/);
+
+  await r.client.publishAsync(`bitnetd/${d.nodeId}/request`, JSON.stringify({ id: 'huge', prompt: 'x'.repeat(1_100_000) }), { qos: 1 });
+  const huge = (await r.final(`bitnetd/${d.nodeId}/response/invalid`)).event as ErrorEvent;
+  t.is(huge.code, 'bad_request');
+  t.regex(huge.message, /over the limit of 1048576/);
 });
 
 test('retained state while online, a retained offline will on a crash, offline on a clean stop', async (t) => {
@@ -209,4 +218,33 @@ test('authentication: the right password is served, a wrong one is refused witho
   await new Promise((res) => setTimeout(res, 1000));
   t.is(bad.proc.exitCode, null, 'still running, still retrying');
   t.false(JSON.stringify(bad.logs).includes('wrong'), 'the password is never logged');
+});
+
+test('TLS: a broker that requires client certificates serves a daemon with one and refuses one without', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bitnetd-tls-'));
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=bitnetd test CA');
+  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-copy_extensions', 'copy');
+  ssl('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=bitnetd');
+  ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '1');
+  const tlsPort = await freePort();
+  const b = await broker({
+    extra: [`listener ${tlsPort} 127.0.0.1`, `cafile ${dir}/ca.crt`, `certfile ${dir}/server.crt`, `keyfile ${dir}/server.key`, 'require_certificate true'],
+  });
+  const url = `mqtts://127.0.0.1:${tlsPort}`;
+  const withCert = await daemon(url, { ca: `${dir}/ca.crt`, cert: `${dir}/client.crt`, key: `${dir}/client.key` });
+  const withoutCert = await daemon(url, { ca: `${dir}/ca.crt` }, {}, false);
+
+  const r = await recorder(b.url); // the plain listener of the same broker
+  await r.client.subscribeAsync('replies/tls', { qos: 1 });
+  await r.client.publishAsync(`bitnetd/${withCert.nodeId}/request`, JSON.stringify({ id: 'tls', prompt: 'Hi', max_tokens: 2 }), {
+    qos: 1,
+    properties: { responseTopic: 'replies/tls' },
+  });
+  t.is((await r.final('replies/tls')).event.type, 'done');
+  const refused = await withoutCert.waitForLog((l) => l.level === 'warn' && l.message.startsWith('mqtt:'));
+  t.truthy(refused);
+  t.is(withoutCert.proc.exitCode, null);
 });

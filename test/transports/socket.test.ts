@@ -1,7 +1,8 @@
 // The Unix socket against a real daemon process on a synthetic model.
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Daemon } from '../helpers/daemon.js';
 import { syntheticModel } from '../helpers/models.js';
@@ -152,5 +153,30 @@ test('systemd socket activation: the daemon serves the socket it is handed', asy
   const ready = await d.waitForLog((l) => l.message === 'ready');
   t.is(ready['socket'], 'fd 3 from systemd');
   t.false(existsSync(d.socketPath), 'the configured path was not used');
+  c.close();
+});
+
+test('socket.group gives the socket file that group', async (t) => {
+  const gid = userInfo().gid;
+  const name = execFileSync('getent', ['group', String(gid)], { encoding: 'utf8' }).split(':')[0]!;
+  const d = await daemon({ config: { socket: { group: name } } });
+  t.is(statSync(d.socketPath).gid, gid);
+  const bad = await Daemon.start({ model: await micro(), config: { socket: { group: 'no-such-group-here' } }, waitReady: false });
+  t.is(await bad.exited, 73);
+  t.regex(bad.stderr, /socket\.group: no group named \\"no-such-group-here\\"/);
+});
+
+test('a named conversation carries earlier turns into the prompt and reuses their cache', async (t) => {
+  const d = await daemon();
+  const c = await SocketClient.connect(d.socketPath);
+  c.send({ id: 't1', conversation: 'kitchen', system: 'You run a house.', prompt: 'Turn on the light.', max_tokens: 4, seed: 1 });
+  const first = (await c.answer('t1')) as DoneEvent;
+  c.send({ id: 't2', conversation: 'kitchen', prompt: 'And the oven.', max_tokens: 4, seed: 1 });
+  const second = (await c.answer('t2')) as DoneEvent;
+  c.send({ id: 'alone', prompt: 'And the oven.', max_tokens: 4, seed: 1 });
+  const alone = (await c.answer('alone')) as DoneEvent;
+  t.true(second.prompt_tokens > first.prompt_tokens + first.generated_tokens, 'the second prompt holds the first turn and its answer');
+  t.true(second.cached_tokens >= first.prompt_tokens - 1, 'the first turn came from the KV cache');
+  t.true(alone.prompt_tokens < second.prompt_tokens, 'without the name, no history');
   c.close();
 });
