@@ -17,7 +17,7 @@ import { SocketTransport } from './transports/socket.js';
 import { VERSION } from './version.js';
 
 /** Settings that only a restart applies; SIGHUP says so when they change. */
-const RESTART_ONLY = ['node_id', 'model.path', 'model.context', 'mqtt', 'socket'] as const;
+const RESTART_ONLY = ['node_id', 'model.path', 'model.head', 'model.context', 'mqtt', 'socket'] as const;
 
 export async function runDaemon(sources: ConfigSources): Promise<number> {
   let config: Config;
@@ -48,8 +48,8 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   let model: BitnetModel;
   try {
     const t0 = performance.now();
-    model = await BitnetModel.load(config.model.path, { threads: threadsOf(config) });
-    log.info('model loaded', { path: config.model.path, kernel: model.kernel, threads: model.threads, ms: Math.round(performance.now() - t0) });
+    model = await BitnetModel.load(config.model.path, { threads: threadsOf(config), head: config.model.head });
+    log.info('model loaded', { path: config.model.path, kernel: model.kernel, head: model.info.head, threads: model.threads, ms: Math.round(performance.now() - t0) });
   } catch (err) {
     log.error(`cannot load the model: ${(err as Error).message}`);
     return EXIT.DATA_ERROR;
@@ -110,9 +110,6 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       notify(`STATUS=${statusLine()}`);
     }, 1000);
   });
-  notify(`READY=1\nSTATUS=${statusLine()}`);
-  log.info('ready', { version: VERSION, node_id: config.node_id, socket: socket?.describe() ?? 'off', mqtt: config.mqtt.url || 'off' });
-
   const reload = () => {
     let next: Config;
     try {
@@ -133,7 +130,8 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   };
   process.on('SIGHUP', reload);
 
-  return new Promise<number>((resolve) => {
+  // Signal handlers go in before readiness is announced: a supervisor may stop us the moment it hears it.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) {
@@ -162,6 +160,10 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
   });
+  notify(`READY=1\nSTATUS=${statusLine()}`);
+  log.info('ready', { version: VERSION, node_id: config.node_id, socket: socket?.describe() ?? 'off', mqtt: config.mqtt.url || 'off' });
+
+  return stopped;
 }
 
 /** The reloaded settings, except those only a restart applies, which keep their running values. */
@@ -169,7 +171,7 @@ function keepRestartOnly(running: Config, next: Config): Config {
   return {
     ...next,
     node_id: running.node_id,
-    model: { ...next.model, path: running.model.path, context: running.model.context },
+    model: { ...next.model, path: running.model.path, head: running.model.head, context: running.model.context },
     mqtt: running.mqtt,
     socket: running.socket,
   };

@@ -5,6 +5,7 @@ import { BitnetModel, type ChatMessage } from '../engine/index.js';
 import { addModelOptions, addSamplingOptions, generateOptions, type SamplingFlags } from './options.js';
 
 interface ChatFlags extends SamplingFlags {
+  head: 'f16' | 'q8';
   model: string;
   threads: number;
   system?: string;
@@ -16,7 +17,7 @@ export function chatCommand(): Command {
     .description('talk with the model; /reset forgets the conversation, /exit or Ctrl-D leaves')
     .option('-s, --system <text>', 'system message')
     .action(async (flags: ChatFlags) => {
-      const model = await BitnetModel.load(flags.model, { threads: flags.threads });
+      const model = await BitnetModel.load(flags.model, { threads: flags.threads, head: flags.head });
       const session = model.createSession(flags.ctxSize ? { contextSize: flags.ctxSize } : {});
       const rl = createInterface({ input: process.stdin, terminal: process.stdin.isTTY });
       const prompt = (): void => {

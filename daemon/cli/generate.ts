@@ -5,6 +5,7 @@ import { toWireStats } from '../protocol.js';
 import { addModelOptions, addSamplingOptions, generateOptions, type SamplingFlags } from './options.js';
 
 interface GenerateFlags extends SamplingFlags {
+  head: 'f16' | 'q8';
   model: string;
   threads: number;
   prompt: string;
@@ -23,7 +24,7 @@ export function generateCommand(): Command {
     .option('--stats <format>', 'stats after the answer, on stderr: text, json or none', 'text')
     .action(async (flags: GenerateFlags) => {
       if (!['text', 'json', 'none'].includes(flags.stats)) throw new Error('--stats must be text, json or none');
-      const model = await BitnetModel.load(flags.model, { threads: flags.threads });
+      const model = await BitnetModel.load(flags.model, { threads: flags.threads, head: flags.head });
       const session = model.createSession(flags.ctxSize ? { contextSize: flags.ctxSize } : {});
       const input: PromptInput = { prompt: flags.prompt, ...(flags.system !== undefined ? { system: flags.system } : {}), ...(flags.raw ? { raw: true } : {}) };
       const abort = new AbortController();

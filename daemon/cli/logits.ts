@@ -28,14 +28,14 @@ export function topK(logits: Float32Array, k: number): [number, number][] {
 }
 
 export function logitsCommand(): Command {
-  return addModelOptions(new Command('logits'))
+  return addModelOptions(new Command('logits'), 'f16')
     .description('evaluate token ids teacher-forced and print the top logits at every position')
     .requiredOption('--ids <ids>', 'comma-separated token ids, BOS included', parseIds)
     .option('--top <k>', 'how many [id, logit] pairs per position', intArg(1, 1000), 10)
     .option('--one-by-one', 'evaluate one token at a time instead of in one batch')
     .option('--out <file>', 'also write the last position\'s full logits as little-endian float32')
-    .action(async (flags: { model: string; threads: number; ids: number[]; top: number; oneByOne?: boolean; out?: string }) => {
-      const model = await BitnetModel.load(flags.model, { threads: flags.threads });
+    .action(async (flags: { model: string; threads: number; head: 'f16' | 'q8'; ids: number[]; top: number; oneByOne?: boolean; out?: string }) => {
+      const model = await BitnetModel.load(flags.model, { threads: flags.threads, head: flags.head });
       const session = model.createSession({ contextSize: Math.min(model.contextLength, Math.max(2, flags.ids.length)), batchSize: 512 });
       const rows = await session.logitsFor(flags.ids, { oneByOne: flags.oneByOne ?? false });
       rows.forEach((row, pos) => {

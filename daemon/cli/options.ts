@@ -22,10 +22,16 @@ export function floatArg(min: number, max: number) {
   };
 }
 
-export function addModelOptions(cmd: Command): Command {
+export function headArg(value: string): 'f16' | 'q8' {
+  if (value !== 'f16' && value !== 'q8') throw new InvalidArgumentError('expected f16 or q8');
+  return value;
+}
+
+export function addModelOptions(cmd: Command, defaultHead: 'f16' | 'q8' = 'q8'): Command {
   return cmd
     .requiredOption('-m, --model <file>', 'model file (GGUF, I2_S)')
-    .option('-t, --threads <n>', 'compute threads', intArg(1, 256), 1);
+    .option('-t, --threads <n>', 'compute threads', intArg(1, 256), 1)
+    .option('--head <mode>', 'output head: q8 (int8, built at load, half the bytes) or f16 (exact)', headArg, defaultHead);
 }
 
 export function addSamplingOptions(cmd: Command): Command {

@@ -9,6 +9,10 @@ import { WorkQueue } from './work-queue.js';
 export interface LoadOptions {
   /** Compute threads (default: 1). Changeable later with setThreads(). */
   threads?: number;
+  /** Kernel set, one of loadAddon().kernels (default: the best this CPU runs). */
+  kernel?: string;
+  /** Output head: "f16" as in the file (default), or "q8" (int8 rows built at load: half the bytes per token). */
+  head?: 'f16' | 'q8';
 }
 
 /** What to generate from: a prompt (chat-formatted unless raw), chat messages, or token ids. */
@@ -41,7 +45,7 @@ export class BitnetModel {
           'or write a synthetic test model with "bitnetd synth -o FILE"',
       );
     }
-    const native = await loadAddon().loadModel(path, threads);
+    const native = await loadAddon().loadModel(path, threads, options.kernel, options.head);
     const model = new BitnetModel(native);
     model.tokenizer; // fail at load, not at the first prompt, when the vocabulary is unusable
     return model;
@@ -55,9 +59,9 @@ export class BitnetModel {
     return this.info.hparams.nCtxTrain;
   }
 
-  /** The ternary kernel this machine runs. */
+  /** The kernel set this model computes with. */
   get kernel(): string {
-    return loadAddon().kernel;
+    return this.info.kernel;
   }
 
   get threads(): number {

@@ -38,6 +38,12 @@ export interface NativeTensorInfo {
 
 export interface NativeModelInfo {
   path: string;
+  /** The kernel set this model computes with. */
+  kernel: string;
+  /** How the output matrix is held: as in the file (f16) or int8 rows built at load (q8). */
+  head: 'f16' | 'q8';
+  /** Memory of the weights copied out of the file (ternary matrices and output head). */
+  weightBytes: number;
   fileSize: number;
   ggufVersion: number;
   alignment: number;
@@ -65,6 +71,8 @@ export interface NativeContext {
   truncate(n: number): void;
   readonly nPast: number;
   readonly size: number;
+  /** Memory of the KV cache. */
+  readonly kvBytes: number;
 }
 
 export interface NativeSamplerParams {
@@ -83,12 +91,18 @@ export interface NativeSampler {
 }
 
 export interface NativeAddon {
-  loadModel(path: string, threads: number): Promise<NativeModel>;
+  /** kernel: a name from `kernels`; by default the best this CPU runs (or BITNETD_KERNEL). */
+  loadModel(path: string, threads: number, kernel?: string, head?: 'f16' | 'q8'): Promise<NativeModel>;
   Context: new (model: NativeModel, nCtx: number, nBatch: number) => NativeContext;
   Sampler: new (params: NativeSamplerParams) => NativeSampler;
-  kernel: string;
-  /** The ternary kernel's exact sum(w * q) over one packed row (for kernel tests). */
-  i2sDot(packedRow: Uint8Array, q: Int8Array): number;
+  /** The kernel sets this CPU runs, the scalar reference first. */
+  kernels: string[];
+  /** A kernel's exact sums of one packed ternary row with nTokens (1-4) int8 rows laid end to end. */
+  i2sDot(packedRow: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string): number[];
+  /** A kernel's dot products of one F16 row with nTokens (1-4) float rows laid end to end. */
+  f16Dot(e: Uint16Array, x: Float32Array, nTokens?: number, kernel?: string): number[];
+  /** Read bandwidth of this machine in GB/s (best of five reads of a buffer of that many MB). */
+  probeBandwidth(megabytes: number, threads: number): number;
   /** sd_notify(3): true when sent, false when NOTIFY_SOCKET is unset. */
   sdNotify(state: string): boolean;
 }

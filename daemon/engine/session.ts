@@ -80,6 +80,11 @@ export class Session {
     this.ctx = new addon.Context(model.native, size, this.batchSize);
   }
 
+  /** Memory held by this session's KV cache. */
+  get kvBytes(): number {
+    return this.ctx.kvBytes;
+  }
+
   /** Forgets the conversation held in the cache. */
   reset(): void {
     this.cached = [];

@@ -1,7 +1,10 @@
 // The Node-API surface of the engine, and nothing else: argument checks, async workers, conversions.
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -16,6 +19,7 @@ namespace {
 // A loaded model, its thread pool and the lock that serializes all compute on it.
 struct Engine {
     std::unique_ptr<Model> model;
+    const Kernels* kernels = nullptr;
     ThreadPool pool{1};
     std::mutex compute;
     std::atomic<int> wanted_threads{1};
@@ -51,6 +55,7 @@ private:
     Napi::Value Truncate(const Napi::CallbackInfo& info);
     Napi::Value NPast(const Napi::CallbackInfo& info);
     Napi::Value Size(const Napi::CallbackInfo& info);
+    Napi::Value KvBytes(const Napi::CallbackInfo& info);
 };
 Napi::FunctionReference ContextWrap::ctor;
 
@@ -86,13 +91,14 @@ void apply_threads(Engine& e) {
 
 class LoadWorker : public Napi::AsyncWorker {
 public:
-    LoadWorker(Napi::Env env, std::string path, int threads)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)), threads_(threads) {}
+    LoadWorker(Napi::Env env, std::string path, int threads, const Kernels* kernels, HeadMode head)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)), threads_(threads), kernels_(kernels), head_(head) {}
     Napi::Promise Promise() { return deferred_.Promise(); }
     void Execute() override {
         try {
             engine_ = std::make_shared<Engine>();
-            engine_->model = std::make_unique<Model>(model_load(path_));
+            engine_->model = std::make_unique<Model>(model_load(path_, head_));
+            engine_->kernels = kernels_;
             engine_->wanted_threads = threads_;
         } catch (const std::exception& ex) {
             SetError(ex.what());
@@ -108,14 +114,38 @@ private:
     Napi::Promise::Deferred deferred_;
     std::string path_;
     int threads_;
+    const Kernels* kernels_;
+    HeadMode head_;
     std::shared_ptr<Engine> engine_;
 };
+
+// The kernel set a name stands for ("" or undefined: the best this CPU runs).
+const Kernels& kernels_named(Napi::Env env, const Napi::Value& v) {
+    if (v.IsUndefined() || (v.IsString() && v.As<Napi::String>().Utf8Value().empty())) {
+        try {
+            return kernels_active();
+        } catch (const std::exception& ex) {
+            throw Napi::Error::New(env, ex.what());
+        }
+    }
+    if (!v.IsString()) throw Napi::TypeError::New(env, "kernel must be a string");
+    const std::string name = v.As<Napi::String>().Utf8Value();
+    if (const Kernels* k = kernels_find(name.c_str())) return *k;
+    throw Napi::Error::New(env, "kernel \"" + name + "\" is unknown or not supported by this CPU");
+}
 
 Napi::Value LoadModel(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) throw Napi::TypeError::New(env, "loadModel(path, threads): path must be a string");
     uint32_t threads = checked_uint(env, info[1], "threads", 1, 256);
-    auto* w = new LoadWorker(env, info[0].As<Napi::String>(), (int)threads);
+    const Kernels& kernels = kernels_named(env, info[2]);
+    HeadMode head = HeadMode::F16;
+    if (!info[3].IsUndefined()) {
+        const std::string h = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
+        if (h == "q8") head = HeadMode::Q8;
+        else if (h != "f16") throw Napi::TypeError::New(env, "head must be \"f16\" or \"q8\"");
+    }
+    auto* w = new LoadWorker(env, info[0].As<Napi::String>(), (int)threads, &kernels, head);
     Napi::Promise p = w->Promise();
     w->Queue();
     return p;
@@ -131,6 +161,8 @@ void ModelWrap::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod("threads", &ModelWrap::GetThreads),
     });
     ctor = Napi::Persistent(f);
+    // A static reference outlives the environment: deleting it at process exit would touch freed memory.
+    ctor.SuppressDestruct();
     exports.Set("Model", f);
 }
 
@@ -160,6 +192,9 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
     o.Set("fileSize", (double)m.file.map.size);
     o.Set("ggufVersion", m.file.version);
     o.Set("alignment", (double)m.file.alignment);
+    o.Set("kernel", engine->kernels->name);
+    o.Set("head", m.head == HeadMode::Q8 ? "q8" : "f16");
+    o.Set("weightBytes", (double)m.arena.used);
     Napi::Object h = Napi::Object::New(env);
     h.Set("arch", hp.arch);
     h.Set("nVocab", hp.n_vocab);
@@ -252,8 +287,11 @@ void ContextWrap::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod("truncate", &ContextWrap::Truncate),
         InstanceAccessor("nPast", &ContextWrap::NPast, nullptr),
         InstanceAccessor("size", &ContextWrap::Size, nullptr),
+        InstanceAccessor("kvBytes", &ContextWrap::KvBytes, nullptr),
     });
     ctor = Napi::Persistent(f);
+    // A static reference outlives the environment: deleting it at process exit would touch freed memory.
+    ctor.SuppressDestruct();
     exports.Set("Context", f);
 }
 
@@ -267,7 +305,7 @@ ContextWrap::ContextWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Cont
     uint32_t n_ctx = checked_uint(env, info[1], "nCtx", 1, hp.n_ctx_train);
     uint32_t n_batch = checked_uint(env, info[2], "nBatch", 1, 1u << 16);
     try {
-        ctx = std::make_unique<Context>(context_create(*engine->model, n_ctx, n_batch));
+        ctx = std::make_unique<Context>(context_create(*engine->model, *engine->kernels, n_ctx, n_batch));
     } catch (const std::bad_alloc&) {
         throw Napi::Error::New(env, "not enough memory for a context of " + std::to_string(n_ctx) + " tokens");
     }
@@ -345,6 +383,9 @@ Napi::Value ContextWrap::Truncate(const Napi::CallbackInfo& info) {
 
 Napi::Value ContextWrap::NPast(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ctx->n_past); }
 Napi::Value ContextWrap::Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ctx->kv.n_ctx); }
+Napi::Value ContextWrap::KvBytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), (double)(ctx->kv.k.size() + ctx->kv.v.size()) * sizeof(uint16_t));
+}
 
 // ---- sampler ---------------------------------------------------------------------------------
 
@@ -407,17 +448,70 @@ Napi::Value SamplerWrap::Accept(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
-// i2sDot(packedRow: Uint8Array, q: Int8Array): the scalar kernel's exact sum, for the kernel tests.
+// i2sDot(packedRow, q, nTokens = 1, kernel?): a kernel's exact sums of one packed row with nTokens
+// activation rows laid end to end in q, for the kernel tests.
 Napi::Value I2sDot(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
         !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int8_array)
-        throw Napi::TypeError::New(env, "i2sDot(packedRow: Uint8Array, q: Int8Array)");
+        throw Napi::TypeError::New(env, "i2sDot(packedRow: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string)");
     Napi::Uint8Array w = info[0].As<Napi::Uint8Array>();
     Napi::Int8Array q = info[1].As<Napi::Int8Array>();
-    if (q.ElementLength() % 128 != 0 || w.ElementLength() * 4 != q.ElementLength())
-        throw Napi::RangeError::New(env, "i2sDot: q must be a multiple of 128 long and packedRow a quarter of that");
-    return Napi::Number::New(env, i2s_dot_scalar(w.Data(), q.Data(), (uint32_t)q.ElementLength()));
+    const uint32_t n = info[2].IsUndefined() ? 1 : checked_uint(env, info[2], "nTokens", 1, kMaxTileTokens);
+    const Kernels& kern = kernels_named(env, info[3]);
+    const size_t k = w.ElementLength() * 4;
+    if (k == 0 || k % 128 != 0 || q.ElementLength() != k * n)
+        throw Napi::RangeError::New(env, "i2sDot: packedRow must be a multiple of 32 bytes and q nTokens times 4 times as long");
+    int32_t qsum[kMaxTileTokens] = {0}, out[kMaxTileTokens];
+    for (uint32_t t = 0; t < n; ++t)
+        for (size_t i = 0; i < k; ++i) qsum[t] += q.Data()[t * k + i];
+    kern.i2s_dot(w.Data(), q.Data(), k, qsum, (uint32_t)k, n, out);
+    Napi::Array result = Napi::Array::New(env, n);
+    for (uint32_t t = 0; t < n; ++t) result.Set(t, Napi::Number::New(env, out[t]));
+    return result;
+}
+
+// f16Dot(e: Uint16Array, x: Float32Array, nTokens = 1, kernel?): a kernel's F16 row dot products.
+Napi::Value F16Dot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array ||
+        !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        throw Napi::TypeError::New(env, "f16Dot(e: Uint16Array, x: Float32Array, nTokens?: number, kernel?: string)");
+    Napi::Uint16Array e = info[0].As<Napi::Uint16Array>();
+    Napi::Float32Array x = info[1].As<Napi::Float32Array>();
+    const uint32_t n = info[2].IsUndefined() ? 1 : checked_uint(env, info[2], "nTokens", 1, kMaxTileTokens);
+    const Kernels& kern = kernels_named(env, info[3]);
+    const size_t k = e.ElementLength();
+    if (k == 0 || x.ElementLength() != k * n) throw Napi::RangeError::New(env, "f16Dot: x must be nTokens times as long as e");
+    float out[kMaxTileTokens];
+    kern.f16_dot(e.Data(), x.Data(), k, (uint32_t)k, n, out);
+    Napi::Array result = Napi::Array::New(env, n);
+    for (uint32_t t = 0; t < n; ++t) result.Set(t, Napi::Number::New(env, out[t]));
+    return result;
+}
+
+// probeBandwidth(megabytes, threads): the best of five timed reads of a buffer, in GB/s. glibc's
+// memchr is vectorized for the CPU it runs on, so it reads at the memory's speed on every architecture.
+Napi::Value ProbeBandwidth(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t mb = checked_uint(env, info[0], "megabytes", 16, 1 << 16);
+    const int threads = (int)checked_uint(env, info[1], "threads", 1, 256);
+    const size_t bytes = (size_t)mb << 20;
+    WeightArena buf(bytes);
+    std::memset(buf.base, 1, bytes);
+    ThreadPool pool(threads);
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        std::atomic<size_t> found{0};
+        const auto t0 = std::chrono::steady_clock::now();
+        pool.run([&](int ith, int nth) {
+            const size_t per = bytes / nth;
+            if (std::memchr(buf.base + per * ith, 0xff, per)) found++;
+        });
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, bytes / s / 1e9);
+    }
+    return Napi::Number::New(env, best);
 }
 
 // sdNotify(state): true when sent; false outside systemd; throws when NOTIFY_SOCKET is set but unusable.
@@ -435,9 +529,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ContextWrap::Init(env, exports);
     SamplerWrap::Init(env, exports);
     exports.Set("loadModel", Napi::Function::New(env, LoadModel));
-    exports.Set("kernel", Napi::String::New(env, "scalar"));
+    Napi::Array names = Napi::Array::New(env);
+    for (const Kernels* k : kernels_available()) names.Set(names.Length(), Napi::String::New(env, k->name));
+    exports.Set("kernels", names);
     exports.Set("i2sDot", Napi::Function::New(env, I2sDot));
+    exports.Set("f16Dot", Napi::Function::New(env, F16Dot));
     exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
+    exports.Set("probeBandwidth", Napi::Function::New(env, ProbeBandwidth));
     return exports;
 }
 

@@ -23,16 +23,25 @@ void rmsnorm_rows(float* y, const float* x, const float* w, uint32_t n_rows, uin
     for (uint32_t t = 0; t < n_rows; ++t) rmsnorm(y + (size_t)t * n, x + (size_t)t * n, w, n, eps);
 }
 
-// BitLinear: y[t][r] = sum_k w[r][k] * q[t][k] / s[t] * beta, rows split across threads.
-void bitlinear(ThreadPool& pool, const I2SMatrix& w, const QuantizedActs& a, float* y) {
+// BitLinear: y[t][r] = sum_k w[r][k] * q[t][k] / s[t] * beta, rows split across threads. Tokens go
+// through the kernel in tiles, so each row's weights are decoded once per tile, not once per token;
+// rows are taken in groups of about 16 KB, so that a group and a tile of activations both stay in L1
+// while every pair of them is computed (prefill would otherwise stream the activations from L2).
+void bitlinear(ThreadPool& pool, const Kernels& kern, const I2SMatrix& w, const QuantizedActs& a, float* y) {
+    const size_t row_bytes = w.cols / 4;
+    const int group = a.n_tokens <= kMaxTileTokens ? 1 : std::max(1, (int)(16384 / row_bytes));
     pool.run([&](int ith, int nth) {
         int r0, r1;
         split_range((int)w.rows, ith, nth, r0, r1);
-        for (int r = r0; r < r1; ++r) {
-            const uint8_t* row = w.packed + (size_t)r * w.cols / 4;
-            for (uint32_t t = 0; t < a.n_tokens; ++t) {
-                const int32_t dot = i2s_dot_scalar(row, a.q.data() + (size_t)t * a.k, a.k);
-                y[(size_t)t * w.rows + r] = (float)dot / a.scale[t] * w.scale;
+        int32_t dots[kMaxTileTokens];
+        for (int g0 = r0; g0 < r1; g0 += group) {
+            const int g1 = std::min(r1, g0 + group);
+            for (uint32_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTileTokens) {
+                const uint32_t nt = std::min(kMaxTileTokens, a.n_tokens - t0);
+                for (int r = g0; r < g1; ++r) {
+                    kern.i2s_dot(w.packed + (size_t)r * row_bytes, a.q.data() + (size_t)t0 * a.k, a.k, a.qsum.data() + t0, a.k, nt, dots);
+                    for (uint32_t t = 0; t < nt; ++t) y[(size_t)(t0 + t) * w.rows + r] = (float)dots[t] / a.scale[t0 + t] * w.scale;
+                }
             }
         }
     });
@@ -58,6 +67,7 @@ void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, ui
     const HParams& hp = ctx.model->hp;
     const uint32_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv;
     const float scale = 1.0f / std::sqrt((float)hd);
+    const Kernels& kern = *ctx.kernels;
     const int n_tasks = (int)(n * hp.n_head);
     ctx.scores.resize((size_t)pool.threads() * ctx.kv.n_ctx);
     pool.run([&](int ith, int nth) {
@@ -70,9 +80,8 @@ void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, ui
             const float* qh = ctx.q.data() + (size_t)t * hp.n_embd + h * hd;
             float mx = -INFINITY;
             for (uint32_t p = 0; p < n_keys; ++p) {
-                const uint16_t* kp = ctx.kv.k_at(layer, p) + kvh * hd;
-                float dot = 0;
-                for (uint32_t i = 0; i < hd; ++i) dot += qh[i] * g_fp16.v[kp[i]];
+                float dot;
+                kern.f16_dot(ctx.kv.k_at(layer, p) + kvh * hd, qh, hd, hd, 1, &dot);
                 sc[p] = dot * scale;
                 mx = std::max(mx, sc[p]);
             }
@@ -84,29 +93,38 @@ void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, ui
             const float inv = (float)(1.0 / sum);
             float* out = ctx.att.data() + (size_t)t * hp.n_embd + h * hd;
             std::fill(out, out + hd, 0.0f);
-            for (uint32_t p = 0; p < n_keys; ++p) {
-                const uint16_t* vp = ctx.kv.v_at(layer, p) + kvh * hd;
-                const float a = sc[p] * inv;
-                for (uint32_t i = 0; i < hd; ++i) out[i] += a * g_fp16.v[vp[i]];
-            }
+            for (uint32_t p = 0; p < n_keys; ++p) kern.f16_axpy(sc[p] * inv, ctx.kv.v_at(layer, p) + kvh * hd, out, hd);
         }
     });
 }
 
-// logits[row][v] = dot(E[v], x[row]) for the F16 output matrix, vocabulary split across threads.
-void output_logits(ThreadPool& pool, const Model& m, const float* x, uint32_t n_rows, float* logits) {
+// logits[row][v] = dot(E[v], x[row]) for the output matrix, vocabulary split across threads: F16 as in
+// the file, or int8 rows against int8 blocks of x.
+void output_logits(Context& ctx, ThreadPool& pool, const float* x, uint32_t n_rows, float* logits) {
+    const Model& m = *ctx.model;
+    const Kernels& kern = *ctx.kernels;
     const uint32_t d = m.hp.n_embd, nv = m.hp.n_vocab;
+    const bool q8 = m.head == HeadMode::Q8;
+    if (q8) {
+        ctx.head_q.resize((size_t)n_rows * d * 2);
+        ctx.head_s.resize((size_t)n_rows * d / 32);
+        quantize_q8_blocks(x, n_rows, d, ctx.head_q.data(), ctx.head_s.data());
+    }
     pool.run([&](int ith, int nth) {
         int v0, v1;
         split_range((int)nv, ith, nth, v0, v1);
+        float dots[kMaxTileTokens];
         for (int v = v0; v < v1; ++v) {
-            const uint16_t* e = m.output + (size_t)v * d;
-            for (uint32_t r = 0; r < n_rows; ++r) {
-                const float* xr = x + (size_t)r * d;
-                float acc[4] = {0, 0, 0, 0};
-                for (uint32_t i = 0; i < d; i += 4)
-                    for (uint32_t u = 0; u < 4; ++u) acc[u] += g_fp16.v[e[i + u]] * xr[i + u];
-                logits[(size_t)r * nv + v] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            for (uint32_t r0 = 0; r0 < n_rows; r0 += kMaxTileTokens) {
+                const uint32_t nr = std::min(kMaxTileTokens, n_rows - r0);
+                if (q8) {
+                    kern.q8_dot(m.output_q8 + (size_t)v * d, m.output_q8_scale + (size_t)v * d / 32, ctx.head_q.data() + (size_t)r0 * d * 2,
+                                ctx.head_s.data() + (size_t)r0 * d / 32, d, nr, dots);
+                    for (uint32_t r = 0; r < nr; ++r) logits[(size_t)(r0 + r) * nv + v] = dots[r];
+                } else {
+                    kern.f16_dot(m.output + (size_t)v * d, x + (size_t)r0 * d, d, d, nr, dots);
+                    for (uint32_t r = 0; r < nr; ++r) logits[(size_t)(r0 + r) * nv + v] = dots[r];
+                }
             }
         }
     });
@@ -130,9 +148,9 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
         // Attention block.
         rmsnorm_rows(ctx.xb.data(), x, L.attn_norm, n, d, hp.norm_eps);
         quantize_activations(ctx.xb.data(), n, d, ctx.acts);
-        bitlinear(pool, L.wq, ctx.acts, ctx.q.data());
-        bitlinear(pool, L.wk, ctx.acts, ctx.k.data());
-        bitlinear(pool, L.wv, ctx.acts, ctx.v.data());
+        bitlinear(pool, *ctx.kernels, L.wq, ctx.acts, ctx.q.data());
+        bitlinear(pool, *ctx.kernels, L.wk, ctx.acts, ctx.k.data());
+        bitlinear(pool, *ctx.kernels, L.wv, ctx.acts, ctx.v.data());
         for (uint32_t t = 0; t < n; ++t) {
             float* qt = ctx.q.data() + (size_t)t * d;
             float* kt = ctx.k.data() + (size_t)t * kvd;
@@ -149,21 +167,21 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
         attention(ctx, pool, l, pos0, n);
         rmsnorm_rows(ctx.xb.data(), ctx.att.data(), L.attn_sub_norm, n, d, hp.norm_eps);
         quantize_activations(ctx.xb.data(), n, d, ctx.acts);
-        bitlinear(pool, L.wo, ctx.acts, ctx.xb2.data());
+        bitlinear(pool, *ctx.kernels, L.wo, ctx.acts, ctx.xb2.data());
         for (size_t i = 0; i < (size_t)n * d; ++i) x[i] += ctx.xb2[i];
 
         // Feed-forward block: down(subnorm(relu(gate)^2 * up)).
         rmsnorm_rows(ctx.xb.data(), x, L.ffn_norm, n, d, hp.norm_eps);
         quantize_activations(ctx.xb.data(), n, d, ctx.acts);
-        bitlinear(pool, L.gate, ctx.acts, ctx.hb.data());
-        bitlinear(pool, L.up, ctx.acts, ctx.hb2.data());
+        bitlinear(pool, *ctx.kernels, L.gate, ctx.acts, ctx.hb.data());
+        bitlinear(pool, *ctx.kernels, L.up, ctx.acts, ctx.hb2.data());
         for (size_t i = 0; i < (size_t)n * ff; ++i) {
             const float g = std::max(ctx.hb[i], 0.0f);
             ctx.hb[i] = g * g * ctx.hb2[i];
         }
         rmsnorm_rows(ctx.hb.data(), ctx.hb.data(), L.ffn_sub_norm, n, ff, hp.norm_eps);
         quantize_activations(ctx.hb.data(), n, ff, ctx.acts);
-        bitlinear(pool, L.down, ctx.acts, ctx.xb2.data());
+        bitlinear(pool, *ctx.kernels, L.down, ctx.acts, ctx.xb2.data());
         for (size_t i = 0; i < (size_t)n * d; ++i) x[i] += ctx.xb2[i];
     }
 
@@ -173,15 +191,16 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
     const uint32_t first = want == Logits::All ? 0 : n - 1;
     const uint32_t rows = n - first;
     rmsnorm_rows(ctx.xb.data(), x + (size_t)first * d, m.output_norm, rows, d, hp.norm_eps);
-    output_logits(pool, m, ctx.xb.data(), rows, ctx.logits.data() + (size_t)logit_row0 * hp.n_vocab);
+    output_logits(ctx, pool, ctx.xb.data(), rows, ctx.logits.data() + (size_t)logit_row0 * hp.n_vocab);
 }
 
 }  // namespace
 
-Context context_create(const Model& model, uint32_t n_ctx, uint32_t n_batch) {
+Context context_create(const Model& model, const Kernels& kernels, uint32_t n_ctx, uint32_t n_batch) {
     const HParams& hp = model.hp;
     Context c;
     c.model = &model;
+    c.kernels = &kernels;
     c.kv.n_ctx = n_ctx;
     c.kv.kv_dim = hp.kv_dim();
     c.kv.k.assign((size_t)hp.n_layer * n_ctx * hp.kv_dim(), 0);

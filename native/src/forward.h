@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/i2s.h"
+#include "kernels/kernels.h"
 #include "model.h"
 #include "threadpool.h"
 
@@ -17,6 +18,7 @@ struct KVCache {
 
 struct Context {
     const Model* model = nullptr;
+    const Kernels* kernels = nullptr;
     KVCache kv;
     uint32_t n_past = 0;   // positions filled in the cache
     uint32_t n_batch = 0;  // most tokens one forward chunk evaluates
@@ -25,6 +27,8 @@ struct Context {
     std::vector<float> x, xb, xb2, q, k, v, att, hb, hb2, scores;
     std::vector<double> rope_inv_freq;
     QuantizedActs acts;
+    std::vector<int8_t> head_q;   // the final hidden states in int8 blocks, for the Q8 head
+    std::vector<float> head_s;
 
     // Logits of the evaluated positions that were asked for: [n_logit_rows][n_vocab].
     std::vector<float> logits;
@@ -32,7 +36,7 @@ struct Context {
 
 };
 
-Context context_create(const Model& model, uint32_t n_ctx, uint32_t n_batch);
+Context context_create(const Model& model, const Kernels& kernels, uint32_t n_ctx, uint32_t n_batch);
 
 // Appends tokens at position n_past. all_logits: keep the logits of every token, else only the last.
 // Throws std::runtime_error on a bad token id or a full context; the cache is then unchanged.

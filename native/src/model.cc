@@ -1,7 +1,12 @@
 #include "model.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
+
+#include "fp16.h"
 
 namespace {
 
@@ -52,10 +57,67 @@ uint32_t u32_key(const Model& m, const std::string& key) {
     return (uint32_t)v;
 }
 
+// Rows [v0, v1) of the F16 output matrix as int8, one absmax scale per block of 32. The file pages
+// are dropped as soon as a chunk is converted, so the F16 matrix is never resident beside the int8 one.
+void quantize_head_rows(const Model& m, int8_t* q, float* scale, uint32_t v0, uint32_t v1) {
+    const size_t d = m.hp.n_embd;
+    constexpr uint32_t kChunkRows = 256;
+    for (uint32_t c0 = v0; c0 < v1; c0 += kChunkRows) {
+        const uint32_t c1 = std::min(v1, c0 + kChunkRows);
+        for (size_t b = (size_t)c0 * d / 32; b < (size_t)c1 * d / 32; ++b) {
+            const uint16_t* w = m.output + b * 32;
+            float amax = 0;
+            for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(g_fp16.v[w[i]]));
+            const float s = amax > 0 ? amax / 127.0f : 1.0f;
+            for (int i = 0; i < 32; ++i) q[b * 32 + i] = (int8_t)std::nearbyint(g_fp16.v[w[i]] / s);
+            scale[b] = s;
+        }
+        release_mapped_range(m.output + (size_t)c0 * d, (size_t)(c1 - c0) * d * 2);
+    }
+}
+
+// Copies the weights every token streams (ternary matrices, output matrix) into one huge-page arena and
+// drops their file pages, so they are resident once. The embedding stays in the file map when it is
+// not also the F16 output matrix: a token reads one row of it.
+void place_weights(Model& m) {
+    const size_t nv = m.hp.n_vocab, d = m.hp.n_embd;
+    const size_t out_bytes = nv * d * 2;
+    size_t total = (m.head == HeadMode::F16 ? out_bytes : nv * d + nv * d / 32 * sizeof(float)) + 128;
+    for (const LayerWeights& L : m.layers)
+        for (const I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) total += (size_t)w->rows * w->cols / 4 + 64;
+    m.arena = WeightArena(total);
+    auto move = [&](const uint8_t* from, size_t bytes) {
+        uint8_t* to = m.arena.take(bytes);
+        std::memcpy(to, from, bytes);
+        release_mapped_range(from, bytes);
+        return to;
+    };
+    for (LayerWeights& L : m.layers)
+        for (I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+            w->packed = move(w->packed, (size_t)w->rows * w->cols / 4);
+    if (m.head == HeadMode::F16) {
+        const bool tied = m.output == m.tok_embd;
+        m.output = reinterpret_cast<const uint16_t*>(move(reinterpret_cast<const uint8_t*>(m.output), out_bytes));
+        if (tied) m.tok_embd = m.output;
+        return;
+    }
+    int8_t* q = reinterpret_cast<int8_t*>(m.arena.take(nv * d));
+    float* scale = reinterpret_cast<float*>(m.arena.take(nv * d / 32 * sizeof(float)));
+    const unsigned n = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> workers;
+    for (unsigned i = 0; i < n; ++i)
+        workers.emplace_back(quantize_head_rows, std::cref(m), q, scale, (uint32_t)(nv * i / n), (uint32_t)(nv * (i + 1) / n));
+    for (auto& w : workers) w.join();
+    // (The embedding lookup pages single rows of the F16 matrix back in.)
+    m.output_q8 = q;
+    m.output_q8_scale = scale;
+}
+
 }  // namespace
 
-Model model_load(const std::string& path) {
+Model model_load(const std::string& path, HeadMode head) {
     Model m;
+    m.head = head;
     m.file = gguf_open(path);
     HParams& hp = m.hp;
     hp.arch = m.file.get_string("general.architecture");
@@ -110,5 +172,6 @@ Model model_load(const std::string& path) {
         L.ffn_sub_norm = norm_weight(m, p + "ffn_sub_norm.weight", ff);
         L.down = ternary(m, p + "ffn_down.weight", ff, d);
     }
+    place_weights(m);
     return m;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gguf.h"
+#include "weight_arena.h"
 
 struct HParams {
     std::string arch;     // "bitnet-b1.58" or "bitnet-25"
@@ -39,14 +40,23 @@ struct LayerWeights {
     const float* ffn_sub_norm = nullptr;
 };
 
+// How the output matrix (the largest read of every token) is held: as in the file, or as int8 with one
+// scale per block of 32, built at load (about half the bytes; logits differ slightly, see the README).
+enum class HeadMode { F16, Q8 };
+
 struct Model {
     GgufFile file;
+    WeightArena arena;  // the ternary matrices and the output matrix, copied out of the file map
     HParams hp;
     const uint16_t* tok_embd = nullptr;  // F16 [n_vocab][n_embd]
-    const uint16_t* output = nullptr;    // F16 [n_vocab][n_embd]; the embedding when tied
+    HeadMode head = HeadMode::F16;
+    const uint16_t* output = nullptr;    // F16 [n_vocab][n_embd]; the embedding when tied (F16 head)
+    const int8_t* output_q8 = nullptr;       // int8 [n_vocab][n_embd] (Q8 head)
+    const float* output_q8_scale = nullptr;  // [n_vocab][n_embd / 32], one per block of 32
     const float* output_norm = nullptr;
     std::vector<LayerWeights> layers;
 };
 
-// Opens, validates and maps a model. Throws std::runtime_error with a message naming the file.
-Model model_load(const std::string& path);
+// Opens, validates and maps a model, then moves the weights read every token into the arena.
+// Throws std::runtime_error with a message naming the file.
+Model model_load(const std::string& path, HeadMode head = HeadMode::F16);

@@ -28,7 +28,8 @@ bool sd_notify_send(const std::string& state, std::string* error) {
         if (error) *error = std::string("socket: ") + std::strerror(errno);
         return false;
     }
-    const ssize_t sent = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, (const sockaddr*)&addr, addr_len);
+    // Never block the event loop: a manager that is not reading must not stall the daemon.
+    const ssize_t sent = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT, (const sockaddr*)&addr, addr_len);
     const int saved = errno;
     close(fd);
     if (sent < 0) {

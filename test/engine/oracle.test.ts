@@ -2,6 +2,7 @@
 // feed the reference's prompt and generated ids and compare the logits at every step.
 import test from 'ava';
 import { BitnetModel } from '../../daemon/engine/index.js';
+import { loadAddon } from '../../daemon/engine/native.js';
 import { cosine, loadReference, maxAbsDiff, referenceLastLogits, referenceModelPath, topDiff } from '../helpers/reference.js';
 
 const TOP10_TOLERANCE = 0.05;
@@ -15,23 +16,30 @@ interface Mode {
   name: string;
   threads: number;
   oneByOne: boolean;
+  /** A kernel set other than the best one this CPU runs. */
+  kernel?: string;
 }
+const addon = loadAddon();
+const best = addon.kernels[1] ?? addon.kernels[0]!; // kernels: scalar first, then best first
 const MODES: Mode[] = [
   { name: 'batched, 1 thread', threads: 1, oneByOne: false },
   { name: 'batched, 2 threads', threads: 2, oneByOne: false },
   { name: 'one token at a time, 1 thread', threads: 1, oneByOne: true },
+  // Every other kernel set this CPU runs, the scalar reference included.
+  ...addon.kernels.filter((k) => k !== best).map((kernel) => ({ name: `batched, 2 threads, ${kernel} kernels`, threads: 2, oneByOne: false, kernel })),
 ];
 
-const models = new Map<number, Promise<BitnetModel>>();
-function model(threads: number): Promise<BitnetModel> {
-  if (!models.has(threads)) models.set(threads, BitnetModel.load(referenceModelPath(), { threads }));
-  return models.get(threads)!;
+const models = new Map<string, Promise<BitnetModel>>();
+function model(threads: number, kernel?: string): Promise<BitnetModel> {
+  const key = `${threads}/${kernel ?? best}`;
+  if (!models.has(key)) models.set(key, BitnetModel.load(referenceModelPath(), { threads, ...(kernel ? { kernel } : {}) }));
+  return models.get(key)!;
 }
 
 /** Our logits after every token of prompt + generated ids of a reference run. */
 async function teacherForced(mode: Mode, runIndex: number): Promise<Float32Array[]> {
   const run = ref.runs[runIndex]!;
-  const m = await model(mode.threads);
+  const m = await model(mode.threads, mode.kernel);
   const ids = [...run.prompt_ids, ...run.generated_ids.slice(0, -1)];
   const session = m.createSession({ contextSize: ids.length + 1, batchSize: 512 });
   return session.logitsFor(ids, { oneByOne: mode.oneByOne });

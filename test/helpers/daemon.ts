@@ -78,7 +78,7 @@ export class Daemon {
     }
     const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
     const daemon = new Daemon(proc, dir, String((config['socket'] as { path: string }).path), String(config['node_id']), configFile);
-    if (options.waitReady !== false) await daemon.waitForLog((l) => l.message === 'ready', 30_000);
+    if (options.waitReady !== false) await daemon.waitForLog((l) => l.message === 'ready', 60_000);
     return daemon;
   }
 

@@ -1,7 +1,9 @@
-// The I2_S kernel against an independent unpacking of spec §3.3 (byte p of a 128-block holds elements
-// p, p+32, p+64, p+96 in bits 7:6, 5:4, 3:2, 1:0; code = weight + 1), and on extreme inputs.
+// Every ternary kernel this CPU runs, against an independent unpacking of spec §3.3 (byte p of a
+// 128-block holds elements p, p+32, p+64, p+96 in bits 7:6, 5:4, 3:2, 1:0; code = weight + 1), on
+// random shapes, on tiles of 1 to 4 tokens, and on extreme inputs. The results must be exact.
 import test from 'ava';
 import { loadAddon } from '../../daemon/engine/native.js';
+import { toHalf } from '../../daemon/synth/half.js';
 import { Random } from '../../daemon/synth/random.js';
 
 const addon = loadAddon();
@@ -18,35 +20,70 @@ function pack(weights: Int8Array): Uint8Array {
   return out;
 }
 
-function exactDot(w: Int8Array, q: Int8Array): number {
+function exactDot(w: Int8Array, q: Int8Array, offset = 0): number {
   let s = 0;
-  for (let i = 0; i < w.length; i++) s += w[i]! * q[i]!;
+  for (let i = 0; i < w.length; i++) s += w[i]! * q[offset + i]!;
   return s;
 }
 
-test('random rows of many lengths match the exact sum', (t) => {
-  const rng = new Random(99);
-  for (const k of [128, 256, 640, 2560, 6912, 128 * 77]) {
-    for (let rep = 0; rep < 5; rep++) {
-      const w = Int8Array.from({ length: k }, () => rng.below(3) - 1);
-      const q = Int8Array.from({ length: k }, () => rng.below(256) - 128);
-      t.is(addon.i2sDot(pack(w), q), exactDot(w, q), `k=${k}`);
-    }
-  }
+test('the scalar reference is always available and listed first', (t) => {
+  t.is(addon.kernels[0], 'scalar');
+  t.log(`kernels on this CPU: ${addon.kernels.join(', ')}`);
+  if (process.arch === 'x64') t.true(addon.kernels.includes('avx2'), 'every x86-64 CI machine has AVX2');
 });
 
-test('extreme inputs do not wrap: all +1 or -1 against -128 or 127, K = 6912 and 65536', (t) => {
-  for (const k of [6912, 65536]) {
-    for (const wv of [1, -1]) {
-      for (const qv of [-128, 127]) {
-        const w = new Int8Array(k).fill(wv);
-        const q = new Int8Array(k).fill(qv);
-        t.is(addon.i2sDot(pack(w), q), wv * qv * k, `w=${wv} q=${qv} k=${k}`);
+for (const kernel of addon.kernels) {
+  test(`${kernel}: random rows of many lengths, 1 to 4 tokens, match the exact sum`, (t) => {
+    const rng = new Random(99);
+    for (const k of [128, 256, 640, 2560, 6912, 128 * 77]) {
+      for (let n = 1; n <= 4; n++) {
+        const w = Int8Array.from({ length: k }, () => rng.below(3) - 1);
+        const q = Int8Array.from({ length: k * n }, () => rng.below(256) - 128);
+        const want = Array.from({ length: n }, (_, i) => exactDot(w, q, i * k));
+        t.deepEqual(addon.i2sDot(pack(w), q, n, kernel), want, `k=${k} tokens=${n}`);
       }
     }
-  }
-});
+  });
 
-test('mismatched lengths are refused', (t) => {
-  t.throws(() => addon.i2sDot(new Uint8Array(31), new Int8Array(124)), { message: /multiple of 128/ });
+  test(`${kernel}: extreme inputs do not wrap: all +1 or -1 against -128 or 127, K = 6912 and 65536`, (t) => {
+    for (const k of [6912, 65536]) {
+      for (const wv of [1, -1]) {
+        for (const qv of [-128, 127]) {
+          const w = new Int8Array(k).fill(wv);
+          const q = new Int8Array(k * 4).fill(qv);
+          t.deepEqual(addon.i2sDot(pack(w), q, 4, kernel), new Array(4).fill(wv * qv * k), `w=${wv} q=${qv} k=${k}`);
+        }
+      }
+    }
+  });
+
+  test(`${kernel}: F16 row dot products agree with a double-precision sum`, (t) => {
+    const rng = new Random(5);
+    const fromF16 = (h: number) => {
+      const exp = (h >>> 10) & 0x1f;
+      const v = exp === 0 ? ((h & 0x3ff) / 1024) * 2 ** -14 : (1 + (h & 0x3ff) / 1024) * 2 ** (exp - 15);
+      return h & 0x8000 ? -v : v;
+    };
+    for (const k of [32, 80, 128, 2560, 37]) {
+      for (let n = 1; n <= 4; n++) {
+        const e = Uint16Array.from({ length: k }, () => toHalf((rng.float() - 0.5) * 0.2));
+        const x = Float32Array.from({ length: k * n }, () => (rng.float() - 0.5) * 8);
+        const got = addon.f16Dot(e, x, n, kernel);
+        for (let i = 0; i < n; i++) {
+          let want = 0;
+          let mag = 0;
+          for (let j = 0; j < k; j++) {
+            want += fromF16(e[j]!) * x[i * k + j]!;
+            mag += Math.abs(fromF16(e[j]!) * x[i * k + j]!);
+          }
+          t.true(Math.abs(got[i]! - want) <= 1e-6 * mag + 1e-6, `k=${k} token ${i}: ${got[i]} vs ${want}`);
+        }
+      }
+    }
+  });
+}
+
+test('mismatched lengths and unknown kernels are refused', (t) => {
+  t.throws(() => addon.i2sDot(new Uint8Array(31), new Int8Array(124)), { message: /multiple of 32 bytes/ });
+  t.throws(() => addon.i2sDot(new Uint8Array(32), new Int8Array(128), 1, 'z80'), { message: /kernel "z80" is unknown/ });
 });

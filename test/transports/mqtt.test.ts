@@ -11,6 +11,8 @@ import { syntheticModel } from '../helpers/models.js';
 import type { DoneEvent, ErrorEvent, TokenEvent } from '../../daemon/protocol.js';
 
 const micro = () => syntheticModel('micro', 'official');
+/** For requests that must still be running when the test acts: seconds of tokens even on a fast machine. */
+const tiny = () => syntheticModel('tiny', 'official');
 const cleanups: (() => Promise<unknown>)[] = [];
 test.after.always(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
@@ -22,8 +24,8 @@ async function broker(options: Parameters<typeof Broker.start>[0] = {}): Promise
   return b;
 }
 /** A daemon on the broker, subscribed (unless its credentials are meant to fail). */
-async function daemon(url: string, mqtt: Record<string, unknown> = {}, more: Record<string, unknown> = {}, subscribed = true): Promise<Daemon> {
-  const d = await Daemon.start({ model: await micro(), config: { mqtt: { url, reconnect_min_ms: 100, reconnect_max_ms: 400, ...mqtt }, ...more } });
+async function daemon(url: string, mqtt: Record<string, unknown> = {}, more: Record<string, unknown> = {}, subscribed = true, model = micro): Promise<Daemon> {
+  const d = await Daemon.start({ model: await model(), config: { mqtt: { url, reconnect_min_ms: 100, reconnect_max_ms: 400, ...mqtt }, ...more } });
   cleanups.push(() => d.stop());
   if (subscribed) await d.waitForLog((l) => l.message === 'mqtt: subscribed');
   return d;
@@ -158,11 +160,11 @@ test('two daemons on the shared subscription split the requests, each answered o
 
 test('the broker restarting mid-stream: the answer is completed after the reconnect', async (t) => {
   const b = await broker({ persistence: true });
-  const d = await daemon(b.url);
+  const d = await daemon(b.url, {}, {}, true, tiny);
   // A persistent session, so the broker keeps our subscription and queues answers while we are away too.
   const r = await recorder(b.url, { clean: false, clientId: `rec-${process.pid}`, properties: { sessionExpiryInterval: 300 } });
   await r.client.subscribeAsync('replies/restart', { qos: 1 });
-  await r.client.publishAsync(`bitnetd/${d.nodeId}/request`, JSON.stringify({ id: 'survivor', prompt: 'Tell me a story', max_tokens: 200, stream: true }), {
+  await r.client.publishAsync(`bitnetd/${d.nodeId}/request`, JSON.stringify({ id: 'survivor', prompt: 'Tell me a story', max_tokens: 600, stream: true }), {
     qos: 1,
     properties: { responseTopic: 'replies/restart' },
   });
@@ -182,7 +184,7 @@ test('the broker restarting mid-stream: the answer is completed after the reconn
 
 test('a request whose message expires while it waits is dropped with an "expired" answer', async (t) => {
   const b = await broker();
-  const d = await daemon(b.url);
+  const d = await daemon(b.url, {}, {}, true, tiny);
   const r = await recorder(b.url);
   await r.client.subscribeAsync('replies/+', { qos: 1 });
   const ask = (id: string, body: object, expiry?: number) =>
@@ -190,7 +192,7 @@ test('a request whose message expires while it waits is dropped with an "expired
       qos: 1,
       properties: { responseTopic: `replies/${id}`, ...(expiry ? { messageExpiryInterval: expiry } : {}) },
     });
-  await ask('slow', { prompt: 'Tell me a long story', max_tokens: 220, stream: true });
+  await ask('slow', { prompt: 'Tell me a long story', max_tokens: 3000, stream: true });
   await r.waitFor(() => (tokensOf(r.on('replies/slow')).length >= 1 ? true : undefined));
   await ask('voice', { prompt: 'Turn off the lights', max_tokens: 4 }, 1);
   const voice = (await r.final('replies/voice')).event as ErrorEvent;

@@ -8,17 +8,42 @@ void quantize_activations(const float* x, uint32_t n_tokens, uint32_t k, Quantiz
     out.k = k;
     out.q.resize((size_t)n_tokens * k);
     out.scale.resize(n_tokens);
+    out.qsum.resize(n_tokens);
     for (uint32_t t = 0; t < n_tokens; ++t) {
         const float* xt = x + (size_t)t * k;
         int8_t* qt = out.q.data() + (size_t)t * k;
         double amax = 0;
         for (uint32_t i = 0; i < k; ++i) amax = std::max(amax, (double)std::fabs(xt[i]));
         const float s = (float)(127.0 / std::max(amax, 1e-5));
+        int32_t sum = 0;
         for (uint32_t i = 0; i < k; ++i) {
             // nearbyint rounds half to even in the default floating-point mode, like ggml's nearest_int.
             float r = std::nearbyint(xt[i] * s);
             qt[i] = (int8_t)std::min(127.0f, std::max(-128.0f, r));
+            sum += qt[i];
         }
         out.scale[t] = s;
+        out.qsum[t] = sum;
+    }
+}
+
+void quantize_q8_blocks(const float* x, uint32_t n_tokens, uint32_t k, int8_t* q, float* scale) {
+    for (uint32_t t = 0; t < n_tokens; ++t) {
+        int8_t* qt = q + (size_t)t * 2 * k;
+        int8_t* rt = qt + k;
+        for (uint32_t b = 0; b < k / 32; ++b) {
+            const float* xb = x + (size_t)t * k + b * 32;
+            float amax = 0;
+            for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(xb[i]));
+            const float s = amax / 127.0f;
+            const float inv = s > 0 ? 1.0f / s : 0.0f;
+            for (int i = 0; i < 32; ++i) {
+                const float v = std::nearbyint(xb[i] * inv);
+                qt[b * 32 + i] = (int8_t)v;
+                // The residual lies in [-s/2, s/2]: 254 steps of s/254 cover it.
+                rt[b * 32 + i] = (int8_t)std::max(-127.0f, std::min(127.0f, std::nearbyint((xb[i] * inv - v) * 254.0f)));
+            }
+            scale[(size_t)t * (k / 32) + b] = s / 254.0f;
+        }
     }
 }

@@ -10,12 +10,14 @@
 struct QuantizedActs {
     std::vector<int8_t> q;      // [n_tokens][k]
     std::vector<float> scale;   // [n_tokens] the s of each token
+    std::vector<int32_t> qsum;  // [n_tokens] sum of each token's q (the SIMD kernels need it)
     uint32_t n_tokens = 0;
     uint32_t k = 0;
 };
 
 void quantize_activations(const float* x, uint32_t n_tokens, uint32_t k, QuantizedActs& out);
 
-// Exact signed dot product sum(w_t * q) of one packed ternary row with int8 activations.
-// |result| <= 128 * k, so 32-bit accumulation is exact for every k below 2^24.
-int32_t i2s_dot_scalar(const uint8_t* row, const int8_t* q, uint32_t k);
+// For the int8 output head: blocks of 32 values as x ~ s * (254 * q + r), q and r in [-127, 127]
+// (r is the rounding residual of q, quantized again). q gets, per token, k values of q then k values of
+// r (2 * n_tokens * k in all); scale gets s / 254 per block (n_tokens * k / 32). k a multiple of 32.
+void quantize_q8_blocks(const float* x, uint32_t n_tokens, uint32_t k, int8_t* q, float* scale);

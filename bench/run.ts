@@ -1,0 +1,110 @@
+// npm run bench: speed and memory of the engine on a 2B4T-shaped synthetic model (same layout and sizes
+// as Microsoft's file; written once by the project's own writer into .cache/). Probes the machine's
+// read bandwidth, measures each thread count in its own process, prints a table and writes JSON.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { loadAddon } from '../daemon/engine/native.js';
+import { SHAPES, writeSyntheticModel } from '../daemon/synth/synthetic-model.js';
+import { headAccuracy } from './head-accuracy.js';
+import type { Measurement } from './measure.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const program = new Command('bench')
+  .description('measure bitnetd on a 2B4T-shaped synthetic model')
+  .option('--model <path>', 'model file (default: the synthetic 2B4T-shaped file, made on first use)')
+  .option('--threads <list>', 'thread counts, comma-separated (default: 1, 2 and all cores)')
+  .option('--repeats <n>', 'repeats of every figure (median and spread are reported)', Number, 3)
+  .option('--context <n>', 'context size', Number, 2048)
+  .option('--out <file>', 'JSON results', join(ROOT, '.cache', 'bench', 'latest.json'))
+  .parse();
+const opts = program.opts<{ model?: string; threads?: string; repeats: number; context: number; out: string }>();
+
+async function benchModel(): Promise<string> {
+  if (opts.model) return opts.model;
+  const path = join(ROOT, '.cache', 'bench-2b4t.gguf');
+  if (!existsSync(path)) {
+    process.stderr.write(`writing the 2B4T-shaped synthetic model to ${path} (once; about 20 s)\n`);
+    mkdirSync(dirname(path), { recursive: true });
+    await writeSyntheticModel(path + '.tmp', { shape: SHAPES['2b4t']!, seed: 1, layout: 'official' });
+    renameSync(path + '.tmp', path);
+  }
+  return path;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+const fmt = (xs: number[], digits = 1) => `${median(xs).toFixed(digits)} ±${(spread(xs) / 2).toFixed(digits)}`;
+
+const modelPath = await benchModel();
+const addon = loadAddon();
+const all = availableParallelism();
+const threadCounts = opts.threads ? opts.threads.split(',').map(Number) : [...new Set([1, 2, all].filter((n) => n <= all))];
+
+// Bytes a generated token reads: every ternary matrix and the output matrix (the embedding lookup,
+// norms and KV cache are small beside them).
+const info = JSON.parse(execFileSync(process.execPath, [join(ROOT, 'dist/daemon/cli.js'), 'info', modelPath, '--json'], { encoding: 'utf8' })) as {
+  tensors: { name: string; type: string; bytes: number }[];
+};
+const ternaryBytes = info.tensors.filter((t) => t.type === 'I2_S').reduce((s, t) => s + t.bytes, 0);
+const head = info.tensors.find((t) => t.name === 'output.weight') ?? info.tensors.find((t) => t.name === 'token_embd.weight')!;
+const vocab = head.bytes / 2; // elements of the F16 output matrix
+const headBytes = { f16: head.bytes, q8: vocab + (vocab / 32) * 4 }; // int8 plus one float scale per 32
+const bytesPerToken = (h: 'f16' | 'q8') => ternaryBytes + headBytes[h];
+
+process.stderr.write(`probing read bandwidth...\n`);
+const bandwidth = Object.fromEntries(threadCounts.map((n) => [n, addon.probeBandwidth(1024, n)]));
+
+const results: (Measurement & { bandwidth_gbs: number })[] = [];
+for (const headMode of ['q8', 'f16'] as const) {
+  for (const threads of threadCounts) {
+    process.stderr.write(`measuring ${headMode} head, ${threads} thread(s), ${opts.repeats} repeats...\n`);
+    const out = execFileSync(
+      process.execPath,
+      [join(ROOT, 'dist/bench/measure.js'), '--model', modelPath, '--threads', String(threads), '--head', headMode,
+        '--repeats', String(opts.repeats), '--context', String(opts.context)],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    results.push({ ...(JSON.parse(out) as Measurement), bandwidth_gbs: bandwidth[threads]! });
+  }
+}
+process.stderr.write('comparing the q8 head with the exact f16 one over 512 teacher-forced tokens...\n');
+const accuracy = await headAccuracy(modelPath, 512);
+
+const rows = results.map((r) => {
+  const tg = median(r.tg128);
+  const share = (bytesPerToken(r.head as 'f16' | 'q8') * tg) / (r.bandwidth_gbs * 1e9);
+  return [
+    String(r.threads),
+    r.kernel,
+    r.head,
+    fmt(r.pp128),
+    fmt(r.pp512),
+    fmt(r.tg64),
+    fmt(r.tg128),
+    fmt(r.ttft_ms, 0),
+    `${(r.peak_rss_kb / 1024 / 1024).toFixed(2)} GB`,
+    `${r.bandwidth_gbs.toFixed(1)} GB/s`,
+    `${(share * 100).toFixed(0)} %`,
+  ];
+});
+const header = ['threads', 'kernel', 'head', 'pp128 tok/s', 'pp512 tok/s', 'tg64 tok/s', 'tg128 tok/s', 'TTFT ms', 'peak RSS', 'read bw', 'bw share'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+console.log(`model ${modelPath}; read per generated token: ternary ${(ternaryBytes / 1e9).toFixed(3)} GB + head ${(headBytes.f16 / 1e9).toFixed(3)} (f16) or ${(headBytes.q8 / 1e9).toFixed(3)} (q8)`);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${all} cores; context ${opts.context}; load ${results.map((r) => r.load_ms + ' ms').join(', ')}; KV cache ${(results[0]!.kv_bytes / 1048576).toFixed(0)} MB`);
+console.log(line(header));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows) console.log(line(r));
+console.log('medians of ' + opts.repeats + ' runs, ± half the spread; bw share = bytes per token x tg128 / measured read bandwidth');
+console.log(
+  `q8 head vs f16 over ${accuracy.positions} teacher-forced tokens: max logit difference ${accuracy.max_abs_diff.toFixed(4)}; ` +
+    `top-1 agrees at ${accuracy.confident_top1_agree} of ${accuracy.confident_positions} positions where f16's top-1 leads by > 0.05`,
+);
+
+mkdirSync(dirname(opts.out), { recursive: true });
+writeFileSync(opts.out, JSON.stringify({ date: new Date().toISOString(), model: modelPath, bytes_per_token: { f16: bytesPerToken('f16'), q8: bytesPerToken('q8') }, head_accuracy: accuracy, cpu: cpus()[0]?.model, cores: all, results }, null, 2) + '\n');
+console.log(`JSON: ${opts.out}`);

@@ -1,0 +1,54 @@
+// The compute kernels of one instruction set, chosen once at run time (cpuid; getauxval on ARM).
+// Every SIMD kernel has a scalar reference in kernels_scalar.cc and is tested against it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+// out[t] = sum_i w[i] * q[t * q_stride + i] exactly, for t < n_tokens (1..kMaxTileTokens), over one packed ternary
+// row of k elements (k a multiple of 128). qsum[t] = sum_i q[t][i], precomputed by the quantizer:
+// SIMD kernels multiply the biased codes (w + 1) and subtract it.
+using I2sDotFn = void (*)(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
+                          uint32_t n_tokens, int32_t* out);
+
+// out[t] = sum_i f16(e[i]) * x[t * x_stride + i] in float, for t < n_tokens (1..kMaxTileTokens), any k.
+// Summation order differs between kernels (results agree to float rounding) but not between tokens.
+using F16DotFn = void (*)(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out);
+
+// y[i] += a * f16(v[i]) for i < k, any k (attention's weighted sum of values).
+using F16AxpyFn = void (*)(float a, const uint16_t* v, float* y, uint32_t k);
+
+// The int8 output head. Activations come as two int8 planes per token (xq[t][0..k) and, after it, a
+// residual plane xq[t][k..2k)) with x ~ xs[b] * (254 * q + r) per block of 32 (q8 activation rounding
+// alone would add as much error as the weights' own). out[t] = sum_b ws[b] * xs[t][b] *
+// (254 * sum_i w[i] q[i] + sum_i w[i] r[i]); token t's planes start at t * 2k, its scales at t * k / 32.
+// All values are in [-127, 127] (the sign trick needs a negatable weight).
+using Q8DotFn = void (*)(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out);
+
+struct Kernels {
+    const char* name;
+    I2sDotFn i2s_dot;
+    F16DotFn f16_dot;
+    F16AxpyFn f16_axpy;
+    Q8DotFn q8_dot;
+};
+
+// Most tokens one kernel call handles (the tile a row's decoded weights are reused over).
+constexpr uint32_t kMaxTileTokens = 8;
+
+// The best kernels this CPU runs, or those named by BITNETD_KERNEL (an error if this CPU lacks them).
+const Kernels& kernels_active();
+// Every kernel set this CPU can run, the scalar reference first.
+std::vector<const Kernels*> kernels_available();
+// A kernel set by name, or nullptr when unknown or unsupported here.
+const Kernels* kernels_find(const char* name);
+
+// Per-ISA sets (defined in their own translation units; absent from builds for other architectures).
+extern const Kernels kKernelsScalar;
+#if defined(__x86_64__)
+extern const Kernels kKernelsAvx2;
+extern const Kernels kKernelsAvx512Vnni;
+void f16_dot_avx2(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out);
+void f16_axpy_avx2(float a, const uint16_t* v, float* y, uint32_t k);
+void q8_dot_avx2(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out);
+#endif

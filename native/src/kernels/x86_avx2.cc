@@ -1,0 +1,121 @@
+// x86-64 AVX2 (+FMA, F16C) kernels. Built with -mavx2 -mfma -mf16c; only called when cpuid says so.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels.h"
+
+namespace {
+
+// The 32 bytes of one 128-element block hold element p's code in byte p % 32, bits 7:6 for p < 32,
+// 5:4 for p < 64, 3:2 for p < 96, 1:0 for the rest: four shifts give four vectors of 32 codes.
+inline void decode_block(const uint8_t* p, __m256i c[4]) {
+    const __m256i mask = _mm256_set1_epi8(3);
+    const __m256i b = _mm256_loadu_si256((const __m256i*)p);
+    c[0] = _mm256_and_si256(_mm256_srli_epi16(b, 6), mask);
+    c[1] = _mm256_and_si256(_mm256_srli_epi16(b, 4), mask);
+    c[2] = _mm256_and_si256(_mm256_srli_epi16(b, 2), mask);
+    c[3] = _mm256_and_si256(b, mask);
+}
+
+inline int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+// maddubs multiplies the unsigned codes (0..2) by the signed activations and adds pairs into int16:
+// |pair| <= 2 * 2 * 128, and the sum of one block's four products stays <= 2048, far from overflow.
+template <uint32_t T>
+void i2s_dot_tile(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, int32_t* out) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[T];
+    for (uint32_t t = 0; t < T; ++t) acc[t] = _mm256_setzero_si256();
+    for (uint32_t b = 0; b < k / 128; ++b) {
+        __m256i c[4];
+        decode_block(row + b * 32, c);
+        for (uint32_t t = 0; t < T; ++t) {
+            const int8_t* qb = q + t * q_stride + b * 128;
+            __m256i s = _mm256_maddubs_epi16(c[0], _mm256_loadu_si256((const __m256i*)qb));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[1], _mm256_loadu_si256((const __m256i*)(qb + 32))));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[2], _mm256_loadu_si256((const __m256i*)(qb + 64))));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[3], _mm256_loadu_si256((const __m256i*)(qb + 96))));
+            acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s, ones));
+        }
+    }
+    for (uint32_t t = 0; t < T; ++t) out[t] = hsum_epi32(acc[t]) - qsum[t];
+}
+
+// Tiles of up to 4 tokens: more would not fit AVX2's 16 vector registers.
+void i2s_dot(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, uint32_t n_tokens, int32_t* out) {
+    for (uint32_t t0 = 0; t0 < n_tokens; t0 += 4) {
+        const int8_t* qt = q + t0 * q_stride;
+        switch (std::min(4u, n_tokens - t0)) {
+            case 1: i2s_dot_tile<1>(row, qt, q_stride, qsum + t0, k, out + t0); break;
+            case 2: i2s_dot_tile<2>(row, qt, q_stride, qsum + t0, k, out + t0); break;
+            case 3: i2s_dot_tile<3>(row, qt, q_stride, qsum + t0, k, out + t0); break;
+            default: i2s_dot_tile<4>(row, qt, q_stride, qsum + t0, k, out + t0); break;
+        }
+    }
+}
+
+inline float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Four accumulators, so that the FMA latency never limits the stream. Every token goes through the same
+// code (no multi-token variant with another summation order), so batched and one-by-one evaluation
+// give bit-identical logits.
+float f16_dot_one(const uint16_t* e, const float* x, uint32_t k) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    uint32_t i = 0;
+    for (; i + 32 <= k; i += 32)
+        for (int u = 0; u < 4; ++u)
+            acc[u] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(e + i + 8 * u))), _mm256_loadu_ps(x + i + 8 * u), acc[u]);
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    for (; i < k; ++i) sum += _cvtsh_ss(e[i]) * x[i];  // a head size that is not a multiple of 32
+    return sum;
+}
+
+}  // namespace
+
+void f16_dot_avx2(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out) {
+    for (uint32_t t = 0; t < n_tokens; ++t) out[t] = f16_dot_one(e, x + t * x_stride, k);
+}
+
+void f16_axpy_avx2(float a, const uint16_t* v, float* y, uint32_t k) {
+    const __m256 va = _mm256_set1_ps(a);
+    uint32_t i = 0;
+    for (; i + 8 <= k; i += 8) {
+        const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(v + i)));
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, w, _mm256_loadu_ps(y + i)));
+    }
+    for (; i < k; ++i) y[i] += a * _cvtsh_ss(v[i]);
+}
+
+// Per block of 32: maddubs needs an unsigned operand, so it multiplies |w| by x carrying w's sign
+// (pairs stay below 2 * 127 * 127, no saturation); madd by 254 or 1 weighs the two activation planes.
+void q8_dot_avx2(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
+    const __m256i ones = _mm256_set1_epi16(1), w254 = _mm256_set1_epi16(254);
+    for (uint32_t t = 0; t < n_tokens; ++t) {
+        const int8_t* q = xq + (size_t)t * 2 * k;
+        const int8_t* r = q + k;
+        const float* s = xs + (size_t)t * (k / 32);
+        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (uint32_t b = 0; b < k / 32; ++b) {
+            const __m256i wv = _mm256_loadu_si256((const __m256i*)(w + b * 32));
+            const __m256i aw = _mm256_sign_epi8(wv, wv);
+            const __m256i pq = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)(q + b * 32)), wv));
+            const __m256i pr = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)(r + b * 32)), wv));
+            const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(pq, w254), _mm256_madd_epi16(pr, ones));
+            acc[b & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(ws[b] * s[b]), acc[b & 1]);
+        }
+        out[t] = hsum_ps(_mm256_add_ps(acc[0], acc[1]));
+    }
+}
+
+const Kernels kKernelsAvx2 = {"avx2", i2s_dot, f16_dot_avx2, f16_axpy_avx2, q8_dot_avx2};
