@@ -51,8 +51,8 @@ const info = JSON.parse(execFileSync(process.execPath, [join(ROOT, 'dist/daemon/
 };
 const ternaryBytes = info.tensors.filter((t) => t.type === 'I2_S').reduce((s, t) => s + t.bytes, 0);
 const head = info.tensors.find((t) => t.name === 'output.weight') ?? info.tensors.find((t) => t.name === 'token_embd.weight')!;
-const vocab = head.bytes / 2; // elements of the F16 output matrix
-const headBytes = { f16: head.bytes, q8: vocab + (vocab / 32) * 4 }; // int8 plus one float scale per 32
+const headElements = head.bytes / 2; // of the F16 output matrix
+const headBytes = { f16: head.bytes, q8: headElements + (headElements / 32) * 4 }; // int8 plus one float scale per 32
 const bytesPerToken = (h: 'f16' | 'q8') => ternaryBytes + headBytes[h];
 
 process.stderr.write(`probing read bandwidth...\n`);

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Changes } from './changes.js';
 import { CLI } from './paths.js';
 
 export interface LogLine {
@@ -29,7 +30,7 @@ export class Daemon {
   readonly logs: LogLine[] = [];
   stderr = '';
   readonly exited: Promise<number | null>;
-  private listeners: (() => void)[] = [];
+  private readonly changes = new Changes();
 
   private constructor(
     readonly proc: ChildProcess,
@@ -52,9 +53,9 @@ export class Daemon {
           // not JSON (journal/text format tests read stderr directly)
         }
       }
-      for (const l of this.listeners) l();
+      this.changes.changed();
     });
-    proc.once('exit', () => this.listeners.forEach((l) => l()));
+    proc.once('exit', () => this.changes.changed());
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -84,23 +85,8 @@ export class Daemon {
 
   /** Resolves with the first log line matching, failing if the process exits first. */
   waitForLog(match: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const hit = this.logs.find(match);
-        if (hit) return done(() => resolve(hit));
-        if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
-          done(() => reject(new Error(`bitnetd exited (${this.proc.exitCode ?? this.proc.signalCode}) first:\n${this.stderr}`)));
-        }
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`no matching log line in ${timeoutMs} ms:\n${this.stderr}`))), timeoutMs);
-      const done = (f: () => void) => {
-        clearTimeout(timer);
-        this.listeners = this.listeners.filter((l) => l !== check);
-        f();
-      };
-      this.listeners.push(check);
-      check();
-    });
+    const exited = () => (this.proc.exitCode !== null || this.proc.signalCode !== null ? `bitnetd exited (${this.proc.exitCode ?? this.proc.signalCode}) first` : undefined);
+    return this.changes.waitFor(() => this.logs.find(match), timeoutMs, () => this.stderr, exited);
   }
 
   /** SIGTERM, then the exit status. */

@@ -1,6 +1,7 @@
 // A test MQTT client that records every message it receives, with its v5 properties.
 import { connectAsync, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { ServerEvent } from '../../daemon/protocol.js';
+import { Changes } from './changes.js';
 
 export interface Received {
   topic: string;
@@ -10,7 +11,7 @@ export interface Received {
 
 export class MqttRecorder {
   readonly received: Received[] = [];
-  private listeners: (() => void)[] = [];
+  private readonly changes = new Changes();
 
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
@@ -21,7 +22,7 @@ export class MqttRecorder {
         return;
       }
       this.received.push({ topic, event, packet });
-      this.listeners.forEach((l) => l());
+      this.changes.changed();
     });
   }
 
@@ -34,23 +35,7 @@ export class MqttRecorder {
   }
 
   waitFor<T>(check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const run = () => {
-        const v = check();
-        if (v !== undefined) finish(() => resolve(v));
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`timed out; received: ${JSON.stringify(this.received.map((r) => [r.topic, r.event])).slice(0, 3000)}`))),
-        timeoutMs,
-      );
-      const finish = (f: () => void) => {
-        clearTimeout(timer);
-        this.listeners = this.listeners.filter((l) => l !== run);
-        f();
-      };
-      this.listeners.push(run);
-      run();
-    });
+    return this.changes.waitFor(check, timeoutMs, () => JSON.stringify(this.received.map((r) => [r.topic, r.event])).slice(0, 3000));
   }
 
   /** Waits for the final event (done or error) on a topic. */

@@ -1,11 +1,12 @@
 // An NDJSON client for the daemon's Unix socket: send lines, collect events, wait for answers.
 import { createConnection, type Socket } from 'node:net';
 import type { ServerEvent } from '../../daemon/protocol.js';
+import { Changes } from './changes.js';
 
 export class SocketClient {
   readonly events: ServerEvent[] = [];
   private buffer = '';
-  private listeners: (() => void)[] = [];
+  private readonly changes = new Changes();
   closed = false;
 
   private constructor(readonly sock: Socket) {
@@ -14,11 +15,11 @@ export class SocketClient {
       const lines = this.buffer.split('\n');
       this.buffer = lines.pop()!;
       for (const line of lines) if (line) this.events.push(JSON.parse(line) as ServerEvent);
-      this.listeners.forEach((l) => l());
+      this.changes.changed();
     });
     sock.on('close', () => {
       this.closed = true;
-      this.listeners.forEach((l) => l());
+      this.changes.changed();
     });
     sock.on('error', () => {});
   }
@@ -46,21 +47,8 @@ export class SocketClient {
   }
 
   waitFor<T>(check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const run = () => {
-        const v = check();
-        if (v !== undefined) return finish(() => resolve(v));
-        if (this.closed) finish(() => reject(new Error(`connection closed; events: ${JSON.stringify(this.events)}`)));
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`timed out; events: ${JSON.stringify(this.events).slice(0, 2000)}`))), timeoutMs);
-      const finish = (f: () => void) => {
-        clearTimeout(timer);
-        this.listeners = this.listeners.filter((l) => l !== run);
-        f();
-      };
-      this.listeners.push(run);
-      run();
-    });
+    const events = () => JSON.stringify(this.events).slice(0, 2000);
+    return this.changes.waitFor(check, timeoutMs, events, () => (this.closed ? 'connection closed' : undefined));
   }
 
   /** Waits for the final event of a request. */

@@ -3,24 +3,9 @@
 #include <immintrin.h>
 
 #include "kernels.h"
+#include "x86_shared.h"
 
 namespace {
-
-inline void decode_block(const uint8_t* p, __m256i c[4]) {
-    const __m256i mask = _mm256_set1_epi8(3);
-    const __m256i b = _mm256_loadu_si256((const __m256i*)p);
-    c[0] = _mm256_and_si256(_mm256_srli_epi16(b, 6), mask);
-    c[1] = _mm256_and_si256(_mm256_srli_epi16(b, 4), mask);
-    c[2] = _mm256_and_si256(_mm256_srli_epi16(b, 2), mask);
-    c[3] = _mm256_and_si256(b, mask);
-}
-
-inline int32_t hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    return _mm_cvtsi128_si32(s);
-}
 
 // vpdpbusd multiplies 4 unsigned codes by 4 signed activations and adds them into an int32 lane in one
 // instruction. Its latency is several cycles, so each token keeps independent accumulators: four for a
@@ -77,11 +62,7 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
             const __m256i p = _mm256_dpbusd_epi32(_mm256_mullo_epi32(pq, k254), aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)(r + b * 32)), wv));
             acc[b & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(ws[b] * s[b]), acc[b & 1]);
         }
-        __m256 v = _mm256_add_ps(acc[0], acc[1]);
-        __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_add_ss(h, _mm_movehdup_ps(h));
-        out[t] = _mm_cvtss_f32(h);
+        out[t] = hsum_ps(_mm256_add_ps(acc[0], acc[1]));
     }
 }
 
