@@ -97,7 +97,7 @@ public:
     void Execute() override {
         try {
             engine_ = std::make_shared<Engine>();
-            engine_->model = std::make_unique<Model>(model_load(path_, head_));
+            engine_->model = std::make_unique<Model>(model_load(path_, *kernels_, head_));
             engine_->kernels = kernels_;
             engine_->wanted_threads = threads_;
         } catch (const std::exception& ex) {
@@ -465,7 +465,9 @@ Napi::Value I2sDot(const Napi::CallbackInfo& info) {
     int32_t qsum[kMaxTileTokens] = {0}, out[kMaxTileTokens];
     for (uint32_t t = 0; t < n; ++t)
         for (size_t i = 0; i < k; ++i) qsum[t] += q.Data()[t * k + i];
-    kern.i2s_dot(w.Data(), q.Data(), k, qsum, (uint32_t)k, n, out);
+    std::vector<uint8_t> row(w.Data(), w.Data() + w.ElementLength());  // in the file's layout, as given
+    if (kern.i2s_repack) kern.i2s_repack(row.data(), (uint32_t)k);
+    kern.i2s_dot(row.data(), q.Data(), k, qsum, (uint32_t)k, n, out);
     Napi::Array result = Napi::Array::New(env, n);
     for (uint32_t t = 0; t < n; ++t) result.Set(t, Napi::Number::New(env, out[t]));
     return result;

@@ -79,7 +79,7 @@ void quantize_head_rows(const Model& m, int8_t* q, float* scale, uint32_t v0, ui
 // Copies the weights every token streams (ternary matrices, output matrix) into one huge-page arena and
 // drops their file pages, so they are resident once. The embedding stays in the file map when it is
 // not also the F16 output matrix: a token reads one row of it.
-void place_weights(Model& m) {
+void place_weights(Model& m, const Kernels& kernels) {
     const size_t nv = m.hp.n_vocab, d = m.hp.n_embd;
     const size_t out_bytes = nv * d * 2;
     size_t total = (m.head == HeadMode::F16 ? out_bytes : nv * d + nv * d / 32 * sizeof(float)) + 128;
@@ -93,8 +93,12 @@ void place_weights(Model& m) {
         return to;
     };
     for (LayerWeights& L : m.layers)
-        for (I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
-            w->packed = move(w->packed, (size_t)w->rows * w->cols / 4);
+        for (I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
+            uint8_t* packed = move(w->packed, (size_t)w->rows * w->cols / 4);
+            if (kernels.i2s_repack)
+                for (uint32_t r = 0; r < w->rows; ++r) kernels.i2s_repack(packed + (size_t)r * w->cols / 4, w->cols);
+            w->packed = packed;
+        }
     if (m.head == HeadMode::F16) {
         const bool tied = m.output == m.tok_embd;
         m.output = reinterpret_cast<const uint16_t*>(move(reinterpret_cast<const uint8_t*>(m.output), out_bytes));
@@ -115,7 +119,7 @@ void place_weights(Model& m) {
 
 }  // namespace
 
-Model model_load(const std::string& path, HeadMode head) {
+Model model_load(const std::string& path, const Kernels& kernels, HeadMode head) {
     Model m;
     m.head = head;
     m.file = gguf_open(path);
@@ -172,6 +176,6 @@ Model model_load(const std::string& path, HeadMode head) {
         L.ffn_sub_norm = norm_weight(m, p + "ffn_sub_norm.weight", ff);
         L.down = ternary(m, p + "ffn_down.weight", ff, d);
     }
-    place_weights(m);
+    place_weights(m, kernels);
     return m;
 }

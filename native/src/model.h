@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gguf.h"
+#include "kernels/kernels.h"
 #include "weight_arena.h"
 
 struct HParams {
@@ -57,6 +58,7 @@ struct Model {
     std::vector<LayerWeights> layers;
 };
 
-// Opens, validates and maps a model, then moves the weights read every token into the arena.
+// Opens, validates and maps a model, then moves the weights read every token into the arena, in the
+// layout the kernel set reads (the model then works with that set only).
 // Throws std::runtime_error with a message naming the file.
-Model model_load(const std::string& path, HeadMode head = HeadMode::F16);
+Model model_load(const std::string& path, const Kernels& kernels, HeadMode head = HeadMode::F16);

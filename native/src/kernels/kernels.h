@@ -6,7 +6,7 @@
 #include <vector>
 
 // out[t] = sum_i w[i] * q[t * q_stride + i] exactly, for t < n_tokens (1..kMaxTileTokens), over one packed ternary
-// row of k elements (k a multiple of 128). qsum[t] = sum_i q[t][i], precomputed by the quantizer:
+// row of k elements (k a multiple of 128) in this set's layout (see i2s_repack). qsum[t] = sum_i q[t][i], precomputed by the quantizer:
 // SIMD kernels multiply the biased codes (w + 1) and subtract it.
 using I2sDotFn = void (*)(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
                           uint32_t n_tokens, int32_t* out);
@@ -25,8 +25,13 @@ using F16AxpyFn = void (*)(float a, const uint16_t* v, float* y, uint32_t k);
 // All values are in [-127, 127] (the sign trick needs a negatable weight).
 using Q8DotFn = void (*)(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out);
 
+// Rewrites one packed ternary row of k elements, in place, into the layout this set's i2s_dot reads
+// (done once at load; nullptr: the file's layout as it is).
+using I2sRepackFn = void (*)(uint8_t* row, uint32_t k);
+
 struct Kernels {
     const char* name;
+    I2sRepackFn i2s_repack;
     I2sDotFn i2s_dot;
     F16DotFn f16_dot;
     F16AxpyFn f16_axpy;

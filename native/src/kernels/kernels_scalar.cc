@@ -62,4 +62,4 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
 
 }  // namespace
 
-const Kernels kKernelsScalar = {"scalar", i2s_dot, f16_dot, f16_axpy, q8_dot};
+const Kernels kKernelsScalar = {"scalar", nullptr, i2s_dot, f16_dot, f16_axpy, q8_dot};

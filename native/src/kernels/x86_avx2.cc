@@ -94,4 +94,4 @@ void q8_dot_avx2(const int8_t* w, const float* ws, const int8_t* xq, const float
     }
 }
 
-const Kernels kKernelsAvx2 = {"avx2", i2s_dot, f16_dot_avx2, f16_axpy_avx2, q8_dot_avx2};
+const Kernels kKernelsAvx2 = {"avx2", nullptr, i2s_dot, f16_dot_avx2, f16_axpy_avx2, q8_dot_avx2};
