@@ -86,10 +86,15 @@ void place_weights(Model& m, const Kernels& kernels) {
     for (const LayerWeights& L : m.layers)
         for (const I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) total += (size_t)w->rows * w->cols / 4 + 64;
     m.arena = WeightArena(total);
+    // In chunks, each released once copied: a 656 MB matrix is never resident twice.
     auto move = [&](const uint8_t* from, size_t bytes) {
         uint8_t* to = m.arena.take(bytes);
-        std::memcpy(to, from, bytes);
-        release_mapped_range(from, bytes);
+        constexpr size_t kChunk = 32u << 20;
+        for (size_t at = 0; at < bytes; at += kChunk) {
+            const size_t n = std::min(kChunk, bytes - at);
+            std::memcpy(to + at, from + at, n);
+            release_mapped_range(from + at, n);
+        }
         return to;
     };
     for (LayerWeights& L : m.layers)
