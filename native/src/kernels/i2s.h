@@ -1,4 +1,4 @@
-// Ternary (I2_S) matrix kernels and the int8 activation quantizer they consume (spec §3, §4).
+// The activation quantizers the kernels consume (spec §4) and the reference ternary dot product (§3).
 //
 // File layout of one weight row: cols/128 blocks of 32 bytes. Byte p of a block holds the 2-bit
 // biased codes (w + 1) of elements p, p+32, p+64 and p+96, in bits 7:6, 5:4, 3:2 and 1:0.

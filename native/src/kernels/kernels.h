@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <vector>
 
-// out[t] = sum_i w[i] * q[t * q_stride + i] exactly, for t < n_tokens (1..kMaxTileTokens), over one packed ternary
-// row of k elements (k a multiple of 128) in this set's layout (see i2s_repack). qsum[t] = sum_i q[t][i], precomputed by the quantizer:
-// SIMD kernels multiply the biased codes (w + 1) and subtract it.
+// out[t] = sum_i w[i] * q[t * q_stride + i] exactly, for t < n_tokens (1..kMaxTileTokens), over one
+// packed ternary row of k elements (k a multiple of 128) in this set's layout (see i2s_repack).
+// qsum[t] = sum_i q[t][i], precomputed by the quantizer: SIMD kernels multiply the biased codes (w + 1)
+// and subtract it.
 using I2sDotFn = void (*)(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
                           uint32_t n_tokens, int32_t* out);
 
@@ -48,12 +49,12 @@ std::vector<const Kernels*> kernels_available();
 // A kernel set by name, or nullptr when unknown or unsupported here.
 const Kernels* kernels_find(const char* name);
 
-// Per-ISA sets (defined in their own translation units; absent from builds for other architectures).
+// Per-ISA sets (defined in their own translation units; absent from builds for other architectures),
+// and the AVX2 functions the AVX-512 VNNI set reuses.
 extern const Kernels kKernelsScalar;
 #if defined(__x86_64__)
 extern const Kernels kKernelsAvx2;
 extern const Kernels kKernelsAvx512Vnni;
 void f16_dot_avx2(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out);
 void f16_axpy_avx2(float a, const uint16_t* v, float* y, uint32_t k);
-void q8_dot_avx2(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out);
 #endif

@@ -75,7 +75,7 @@ void f16_axpy_avx2(float a, const uint16_t* v, float* y, uint32_t k) {
 
 // Per block of 32: maddubs needs an unsigned operand, so it multiplies |w| by x carrying w's sign
 // (pairs stay below 2 * 127 * 127, no saturation); madd by 254 or 1 weighs the two activation planes.
-void q8_dot_avx2(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
+static void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
     const __m256i ones = _mm256_set1_epi16(1), w254 = _mm256_set1_epi16(254);
     for (uint32_t t = 0; t < n_tokens; ++t) {
         const int8_t* q = xq + (size_t)t * 2 * k;
@@ -94,4 +94,4 @@ void q8_dot_avx2(const int8_t* w, const float* ws, const int8_t* xq, const float
     }
 }
 
-const Kernels kKernelsAvx2 = {"avx2", nullptr, i2s_dot, f16_dot_avx2, f16_axpy_avx2, q8_dot_avx2};
+const Kernels kKernelsAvx2 = {"avx2", nullptr, i2s_dot, f16_dot_avx2, f16_axpy_avx2, q8_dot};
