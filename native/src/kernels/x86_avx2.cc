@@ -77,21 +77,12 @@ void f16_axpy_avx2(float a, const uint16_t* v, float* y, uint32_t k) {
 // (pairs stay below 2 * 127 * 127, no saturation); madd by 254 or 1 weighs the two activation planes.
 static void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
     const __m256i ones = _mm256_set1_epi16(1), w254 = _mm256_set1_epi16(254);
-    for (uint32_t t = 0; t < n_tokens; ++t) {
-        const int8_t* q = xq + (size_t)t * 2 * k;
-        const int8_t* r = q + k;
-        const float* s = xs + (size_t)t * (k / 32);
-        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-        for (uint32_t b = 0; b < k / 32; ++b) {
-            const __m256i wv = _mm256_loadu_si256((const __m256i*)(w + b * 32));
-            const __m256i aw = _mm256_sign_epi8(wv, wv);
-            const __m256i pq = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)(q + b * 32)), wv));
-            const __m256i pr = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)(r + b * 32)), wv));
-            const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(pq, w254), _mm256_madd_epi16(pr, ones));
-            acc[b & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(ws[b] * s[b]), acc[b & 1]);
-        }
-        out[t] = hsum_ps(_mm256_add_ps(acc[0], acc[1]));
-    }
+    q8_dot_blocks(w, ws, xq, xs, k, n_tokens, out, [&](__m256i wv, const int8_t* q, const int8_t* r) {
+        const __m256i aw = _mm256_sign_epi8(wv, wv);
+        const __m256i pq = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)q), wv));
+        const __m256i pr = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)r), wv));
+        return _mm256_add_epi32(_mm256_madd_epi16(pq, w254), _mm256_madd_epi16(pr, ones));
+    });
 }
 
 const Kernels kKernelsAvx2 = {"avx2", nullptr, i2s_dot, f16_dot_avx2, f16_axpy_avx2, q8_dot};
