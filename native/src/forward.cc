@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 
@@ -23,24 +24,38 @@ void rmsnorm_rows(float* y, const float* x, const float* w, uint32_t n_rows, uin
     for (uint32_t t = 0; t < n_rows; ++t) rmsnorm(y + (size_t)t * n, x + (size_t)t * n, w, n, eps);
 }
 
-// BitLinear: y[t][r] = sum_k w[r][k] * q[t][k] / s[t] * beta, rows split across threads. Tokens go
-// through the kernel in tiles, so each row's weights are decoded once per tile, not once per token;
-// rows are taken in groups of about 16 KB, so that a group and a tile of activations both stay in L1
-// while every pair of them is computed (prefill would otherwise stream the activations from L2).
-void bitlinear(ThreadPool& pool, const Kernels& kern, const I2SMatrix& w, const QuantizedActs& a, float* y) {
-    const size_t row_bytes = w.cols / 4;
-    const int group = a.n_tokens <= kMaxTileTokens ? 1 : std::max(1, (int)(16384 / row_bytes));
+// One BitLinear output: y[t][r] = sum_k w[r][k] * q[t][k] / s[t] * beta.
+struct BitLinearOut {
+    const I2SMatrix* w;
+    float* y;
+};
+
+// BitLinears that read the same activations (Q, K and V; gate and up) run as one job: their rows are
+// split across threads together, which saves a thread handoff per extra matrix (~250 per token).
+// Tokens go through the kernel in tiles, so each row's weights are decoded once per tile, not once per
+// token; rows are taken in groups of about 16 KB, so that a group and a tile of activations both stay
+// in L1 while every pair of them is computed (prefill would otherwise stream the activations from L2).
+void bitlinear(ThreadPool& pool, const Kernels& kern, std::initializer_list<BitLinearOut> outs, const QuantizedActs& a) {
+    int total = 0;
+    for (const BitLinearOut& o : outs) total += (int)o.w->rows;
+    const int group = a.n_tokens <= kMaxTileTokens ? 1 : std::max(1, (int)(16384 / (a.k / 4)));
     pool.run([&](int ith, int nth) {
         int r0, r1;
-        split_range((int)w.rows, ith, nth, r0, r1);
+        split_range(total, ith, nth, r0, r1);
         int32_t dots[kMaxTileTokens];
-        for (int g0 = r0; g0 < r1; g0 += group) {
-            const int g1 = std::min(r1, g0 + group);
-            for (uint32_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTileTokens) {
-                const uint32_t nt = std::min(kMaxTileTokens, a.n_tokens - t0);
-                for (int r = g0; r < g1; ++r) {
-                    kern.i2s_dot(w.packed + (size_t)r * row_bytes, a.q.data() + (size_t)t0 * a.k, a.k, a.qsum.data() + t0, a.k, nt, dots);
-                    for (uint32_t t = 0; t < nt; ++t) y[(size_t)(t0 + t) * w.rows + r] = (float)dots[t] / a.scale[t0 + t] * w.scale;
+        int base = 0;  // first global row of the current matrix
+        for (const BitLinearOut& o : outs) {
+            const I2SMatrix& w = *o.w;
+            const int lo = std::max(r0, base) - base, hi = std::min(r1, base + (int)w.rows) - base;
+            base += (int)w.rows;
+            for (int g0 = lo; g0 < hi; g0 += group) {
+                const int g1 = std::min(hi, g0 + group);
+                for (uint32_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTileTokens) {
+                    const uint32_t nt = std::min(kMaxTileTokens, a.n_tokens - t0);
+                    for (int r = g0; r < g1; ++r) {
+                        kern.i2s_dot(w.packed + (size_t)r * (w.cols / 4), a.q.data() + (size_t)t0 * a.k, a.k, a.qsum.data() + t0, a.k, nt, dots);
+                        for (uint32_t t = 0; t < nt; ++t) o.y[(size_t)(t0 + t) * w.rows + r] = (float)dots[t] / a.scale[t0 + t] * w.scale;
+                    }
                 }
             }
         }
@@ -148,9 +163,7 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
         // Attention block.
         rmsnorm_rows(ctx.xb.data(), x, L.attn_norm, n, d, hp.norm_eps);
         quantize_activations(ctx.xb.data(), n, d, ctx.acts);
-        bitlinear(pool, *ctx.kernels, L.wq, ctx.acts, ctx.q.data());
-        bitlinear(pool, *ctx.kernels, L.wk, ctx.acts, ctx.k.data());
-        bitlinear(pool, *ctx.kernels, L.wv, ctx.acts, ctx.v.data());
+        bitlinear(pool, *ctx.kernels, {{&L.wq, ctx.q.data()}, {&L.wk, ctx.k.data()}, {&L.wv, ctx.v.data()}}, ctx.acts);
         for (uint32_t t = 0; t < n; ++t) {
             float* qt = ctx.q.data() + (size_t)t * d;
             float* kt = ctx.k.data() + (size_t)t * kvd;
@@ -167,21 +180,20 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
         attention(ctx, pool, l, pos0, n);
         rmsnorm_rows(ctx.xb.data(), ctx.att.data(), L.attn_sub_norm, n, d, hp.norm_eps);
         quantize_activations(ctx.xb.data(), n, d, ctx.acts);
-        bitlinear(pool, *ctx.kernels, L.wo, ctx.acts, ctx.xb2.data());
+        bitlinear(pool, *ctx.kernels, {{&L.wo, ctx.xb2.data()}}, ctx.acts);
         for (size_t i = 0; i < (size_t)n * d; ++i) x[i] += ctx.xb2[i];
 
         // Feed-forward block: down(subnorm(relu(gate)^2 * up)).
         rmsnorm_rows(ctx.xb.data(), x, L.ffn_norm, n, d, hp.norm_eps);
         quantize_activations(ctx.xb.data(), n, d, ctx.acts);
-        bitlinear(pool, *ctx.kernels, L.gate, ctx.acts, ctx.hb.data());
-        bitlinear(pool, *ctx.kernels, L.up, ctx.acts, ctx.hb2.data());
+        bitlinear(pool, *ctx.kernels, {{&L.gate, ctx.hb.data()}, {&L.up, ctx.hb2.data()}}, ctx.acts);
         for (size_t i = 0; i < (size_t)n * ff; ++i) {
             const float g = std::max(ctx.hb[i], 0.0f);
             ctx.hb[i] = g * g * ctx.hb2[i];
         }
         rmsnorm_rows(ctx.hb.data(), ctx.hb.data(), L.ffn_sub_norm, n, ff, hp.norm_eps);
         quantize_activations(ctx.hb.data(), n, ff, ctx.acts);
-        bitlinear(pool, *ctx.kernels, L.down, ctx.acts, ctx.xb2.data());
+        bitlinear(pool, *ctx.kernels, {{&L.down, ctx.xb2.data()}}, ctx.acts);
         for (size_t i = 0; i < (size_t)n * d; ++i) x[i] += ctx.xb2[i];
     }
 
