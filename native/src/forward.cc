@@ -31,7 +31,7 @@ struct BitLinearOut {
 };
 
 // BitLinears that read the same activations (Q, K and V; gate and up) run as one job: their rows are
-// split across threads together, which saves a thread handoff per extra matrix (~250 per token).
+// split across threads together, which saves a thread handoff per extra matrix.
 // Tokens go through the kernel in tiles, so each row's weights are decoded once per tile, not once per
 // token; rows are taken in groups of about 16 KB, so that a group and a tile of activations both stay
 // in L1 while every pair of them is computed (prefill would otherwise stream the activations from L2).
