@@ -7,10 +7,6 @@ export class Conversations {
 
   constructor(private capacity: number) {}
 
-  get size(): number {
-    return this.turns.size;
-  }
-
   history(name: string): WireMessage[] {
     return this.turns.get(name) ?? [];
   }

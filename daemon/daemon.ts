@@ -49,13 +49,21 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   try {
     const t0 = performance.now();
     model = await BitnetModel.load(config.model.path, { threads: threadsOf(config), head: config.model.head });
-    log.info('model loaded', { path: config.model.path, kernel: model.kernel, head: model.info.head, threads: model.threads, ms: Math.round(performance.now() - t0) });
+    log.info('model loaded', {
+      path: config.model.path,
+      kernel: model.kernel,
+      head: model.info.head,
+      threads: model.threads,
+      weights_mb: Math.round(model.info.weightBytes / 1048576),
+      ms: Math.round(performance.now() - t0),
+    });
   } catch (err) {
     log.error(`cannot load the model: ${(err as Error).message}`);
     return EXIT.DATA_ERROR;
   }
 
   const session = model.createSession({ contextSize: config.model.context || model.contextLength });
+  log.info('context ready', { tokens: session.contextSize, kv_cache_mb: Math.round(session.kvBytes / 1048576) });
   const conversations = new Conversations(config.generation.conversations);
   const runner = createEngineRunner(model, session, conversations, () => ({ maxTokens: config.generation.max_tokens }), log);
   const scheduler = new Scheduler(runner, { maxJobs: config.queue.max, deadlineMs: config.queue.deadline_ms });

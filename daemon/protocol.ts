@@ -55,8 +55,8 @@ export const LIMITS = {
 const text = { type: 'string', maxLength: LIMITS.textLength };
 const name = { type: 'string', minLength: 1, maxLength: LIMITS.idLength };
 
-/** The JSON schema of a generate request (also printed by the docs). */
-export const GENERATE_REQUEST_SCHEMA = {
+/** The JSON schema of a generate request. */
+const GENERATE_REQUEST_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {

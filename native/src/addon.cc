@@ -448,6 +448,18 @@ Napi::Value SamplerWrap::Accept(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
+// The optional nTokens argument of the kernel test functions (1 when absent).
+uint32_t tile_tokens(Napi::Env env, const Napi::Value& v) {
+    return v.IsUndefined() ? 1 : checked_uint(env, v, "nTokens", 1, kMaxTileTokens);
+}
+
+template <typename T>
+Napi::Array to_array(Napi::Env env, const T* values, uint32_t n) {
+    Napi::Array out = Napi::Array::New(env, n);
+    for (uint32_t i = 0; i < n; ++i) out.Set(i, Napi::Number::New(env, values[i]));
+    return out;
+}
+
 // i2sDot(packedRow, q, nTokens = 1, kernel?): a kernel's exact sums of one packed row with nTokens
 // activation rows laid end to end in q, for the kernel tests.
 Napi::Value I2sDot(const Napi::CallbackInfo& info) {
@@ -457,7 +469,7 @@ Napi::Value I2sDot(const Napi::CallbackInfo& info) {
         throw Napi::TypeError::New(env, "i2sDot(packedRow: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string)");
     Napi::Uint8Array w = info[0].As<Napi::Uint8Array>();
     Napi::Int8Array q = info[1].As<Napi::Int8Array>();
-    const uint32_t n = info[2].IsUndefined() ? 1 : checked_uint(env, info[2], "nTokens", 1, kMaxTileTokens);
+    const uint32_t n = tile_tokens(env, info[2]);
     const Kernels& kern = kernels_named(env, info[3]);
     const size_t k = w.ElementLength() * 4;
     if (k == 0 || k % 128 != 0 || q.ElementLength() != k * n)
@@ -468,9 +480,7 @@ Napi::Value I2sDot(const Napi::CallbackInfo& info) {
     std::vector<uint8_t> row(w.Data(), w.Data() + w.ElementLength());  // in the file's layout, as given
     if (kern.i2s_repack) kern.i2s_repack(row.data(), (uint32_t)k);
     kern.i2s_dot(row.data(), q.Data(), k, qsum, (uint32_t)k, n, out);
-    Napi::Array result = Napi::Array::New(env, n);
-    for (uint32_t t = 0; t < n; ++t) result.Set(t, Napi::Number::New(env, out[t]));
-    return result;
+    return to_array(env, out, n);
 }
 
 // f16Dot(e: Uint16Array, x: Float32Array, nTokens = 1, kernel?): a kernel's F16 row dot products.
@@ -481,15 +491,13 @@ Napi::Value F16Dot(const Napi::CallbackInfo& info) {
         throw Napi::TypeError::New(env, "f16Dot(e: Uint16Array, x: Float32Array, nTokens?: number, kernel?: string)");
     Napi::Uint16Array e = info[0].As<Napi::Uint16Array>();
     Napi::Float32Array x = info[1].As<Napi::Float32Array>();
-    const uint32_t n = info[2].IsUndefined() ? 1 : checked_uint(env, info[2], "nTokens", 1, kMaxTileTokens);
+    const uint32_t n = tile_tokens(env, info[2]);
     const Kernels& kern = kernels_named(env, info[3]);
     const size_t k = e.ElementLength();
     if (k == 0 || x.ElementLength() != k * n) throw Napi::RangeError::New(env, "f16Dot: x must be nTokens times as long as e");
     float out[kMaxTileTokens];
     kern.f16_dot(e.Data(), x.Data(), k, (uint32_t)k, n, out);
-    Napi::Array result = Napi::Array::New(env, n);
-    for (uint32_t t = 0; t < n; ++t) result.Set(t, Napi::Number::New(env, out[t]));
-    return result;
+    return to_array(env, out, n);
 }
 
 // probeBandwidth(megabytes, threads): the best of five timed reads of a buffer, in GB/s. glibc's
@@ -504,7 +512,7 @@ Napi::Value ProbeBandwidth(const Napi::CallbackInfo& info) {
     ThreadPool pool(threads);
     double best = 0;
     for (int rep = 0; rep < 5; ++rep) {
-        std::atomic<size_t> found{0};
+        std::atomic<size_t> found{0};  // memchr's result is used, so the reads cannot be optimized away
         const auto t0 = std::chrono::steady_clock::now();
         pool.run([&](int ith, int nth) {
             const size_t per = bytes / nth;
