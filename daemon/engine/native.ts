@@ -97,10 +97,15 @@ export interface NativeAddon {
   Sampler: new (params: NativeSamplerParams) => NativeSampler;
   /** The kernel sets this CPU runs, the scalar reference first. */
   kernels: string[];
-  /** A kernel's exact sums of one packed ternary row with nTokens (1-4) int8 rows laid end to end. */
+  /** A kernel's exact sums of one packed ternary row with nTokens (1-8) int8 rows laid end to end. */
   i2sDot(packedRow: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string): number[];
-  /** A kernel's dot products of one F16 row with nTokens (1-4) float rows laid end to end. */
+  /** A kernel's dot products of one F16 row with nTokens (1-8) float rows laid end to end. */
   f16Dot(e: Uint16Array, x: Float32Array, nTokens?: number, kernel?: string): number[];
+  /** A kernel's int8-head dot products of one row (scale per 32 in ws) with nTokens (1-8) activations
+   * given as two int8 planes per token (xq) and a scale per 32 (xs); see kernels.h, Q8DotFn. */
+  q8Dot(w: Int8Array, ws: Float32Array, xq: Int8Array, xs: Float32Array, nTokens?: number, kernel?: string): number[];
+  /** y + a * f16(v), computed by a kernel (attention's weighted sum of values). */
+  f16Axpy(a: number, v: Uint16Array, y: Float32Array, kernel?: string): Float32Array;
   /** Read bandwidth of this machine in GB/s (best of five reads of a buffer of that many MB). */
   probeBandwidth(megabytes: number, threads: number): number;
   /** sd_notify(3): true when sent, false when NOTIFY_SOCKET is unset. */

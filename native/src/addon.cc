@@ -460,15 +460,21 @@ Napi::Array to_array(Napi::Env env, const T* values, uint32_t n) {
     return out;
 }
 
+// The typed array argument i of a kernel test function, or a TypeError showing its signature.
+template <typename Array>
+Array typed_arg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* signature) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
+        throw Napi::TypeError::New(info.Env(), signature);
+    return info[i].As<Array>();
+}
+
 // i2sDot(packedRow, q, nTokens = 1, kernel?): a kernel's exact sums of one packed row with nTokens
 // activation rows laid end to end in q, for the kernel tests.
 Napi::Value I2sDot(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
-        !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int8_array)
-        throw Napi::TypeError::New(env, "i2sDot(packedRow: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string)");
-    Napi::Uint8Array w = info[0].As<Napi::Uint8Array>();
-    Napi::Int8Array q = info[1].As<Napi::Int8Array>();
+    const char* sig = "i2sDot(packedRow: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string)";
+    Napi::Uint8Array w = typed_arg<Napi::Uint8Array>(info, 0, napi_uint8_array, sig);
+    Napi::Int8Array q = typed_arg<Napi::Int8Array>(info, 1, napi_int8_array, sig);
     const uint32_t n = tile_tokens(env, info[2]);
     const Kernels& kern = kernels_named(env, info[3]);
     const size_t k = w.ElementLength() * 4;
@@ -486,11 +492,9 @@ Napi::Value I2sDot(const Napi::CallbackInfo& info) {
 // f16Dot(e: Uint16Array, x: Float32Array, nTokens = 1, kernel?): a kernel's F16 row dot products.
 Napi::Value F16Dot(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array ||
-        !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-        throw Napi::TypeError::New(env, "f16Dot(e: Uint16Array, x: Float32Array, nTokens?: number, kernel?: string)");
-    Napi::Uint16Array e = info[0].As<Napi::Uint16Array>();
-    Napi::Float32Array x = info[1].As<Napi::Float32Array>();
+    const char* sig = "f16Dot(e: Uint16Array, x: Float32Array, nTokens?: number, kernel?: string)";
+    Napi::Uint16Array e = typed_arg<Napi::Uint16Array>(info, 0, napi_uint16_array, sig);
+    Napi::Float32Array x = typed_arg<Napi::Float32Array>(info, 1, napi_float32_array, sig);
     const uint32_t n = tile_tokens(env, info[2]);
     const Kernels& kern = kernels_named(env, info[3]);
     const size_t k = e.ElementLength();
@@ -498,6 +502,40 @@ Napi::Value F16Dot(const Napi::CallbackInfo& info) {
     float out[kMaxTileTokens];
     kern.f16_dot(e.Data(), x.Data(), k, (uint32_t)k, n, out);
     return to_array(env, out, n);
+}
+
+// q8Dot(w, ws, xq, xs, nTokens = 1, kernel?): a kernel's int8-head dot products of one row (w with a
+// scale per 32 in ws) with nTokens activations (kernels.h, Q8DotFn: planes xq, block scales xs).
+Napi::Value Q8Dot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const char* sig = "q8Dot(w: Int8Array, ws: Float32Array, xq: Int8Array, xs: Float32Array, nTokens?: number, kernel?: string)";
+    Napi::Int8Array w = typed_arg<Napi::Int8Array>(info, 0, napi_int8_array, sig);
+    Napi::Float32Array ws = typed_arg<Napi::Float32Array>(info, 1, napi_float32_array, sig);
+    Napi::Int8Array xq = typed_arg<Napi::Int8Array>(info, 2, napi_int8_array, sig);
+    Napi::Float32Array xs = typed_arg<Napi::Float32Array>(info, 3, napi_float32_array, sig);
+    const uint32_t n = tile_tokens(env, info[4]);
+    const Kernels& kern = kernels_named(env, info[5]);
+    const size_t k = w.ElementLength();
+    if (k == 0 || k % 32 != 0 || ws.ElementLength() != k / 32 || xq.ElementLength() != 2 * k * n || xs.ElementLength() != n * k / 32)
+        throw Napi::RangeError::New(env, "q8Dot: w needs a multiple of 32 values, ws one scale per 32, xq 2 * nTokens rows and xs nTokens * k / 32 scales");
+    float out[kMaxTileTokens];
+    kern.q8_dot(w.Data(), ws.Data(), xq.Data(), xs.Data(), (uint32_t)k, n, out);
+    return to_array(env, out, n);
+}
+
+// f16Axpy(a, v, y, kernel?): y + a * f16(v) computed by a kernel, as a new Float32Array.
+Napi::Value F16Axpy(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const char* sig = "f16Axpy(a: number, v: Uint16Array, y: Float32Array, kernel?: string)";
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, sig);
+    Napi::Uint16Array v = typed_arg<Napi::Uint16Array>(info, 1, napi_uint16_array, sig);
+    Napi::Float32Array y = typed_arg<Napi::Float32Array>(info, 2, napi_float32_array, sig);
+    const Kernels& kern = kernels_named(env, info[3]);
+    if (v.ElementLength() != y.ElementLength()) throw Napi::RangeError::New(env, "f16Axpy: v and y must have the same length");
+    Napi::Float32Array out = Napi::Float32Array::New(env, y.ElementLength());
+    std::memcpy(out.Data(), y.Data(), y.ElementLength() * sizeof(float));
+    kern.f16_axpy(info[0].As<Napi::Number>().FloatValue(), v.Data(), out.Data(), (uint32_t)v.ElementLength());
+    return out;
 }
 
 // probeBandwidth(megabytes, threads): the best of five timed reads of a buffer, in GB/s. glibc's
@@ -544,6 +582,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("kernels", names);
     exports.Set("i2sDot", Napi::Function::New(env, I2sDot));
     exports.Set("f16Dot", Napi::Function::New(env, F16Dot));
+    exports.Set("q8Dot", Napi::Function::New(env, Q8Dot));
+    exports.Set("f16Axpy", Napi::Function::New(env, F16Axpy));
     exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
     exports.Set("probeBandwidth", Napi::Function::New(env, ProbeBandwidth));
     return exports;

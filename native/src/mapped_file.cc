@@ -1,6 +1,7 @@
 #include "mapped_file.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <stdexcept>
@@ -11,17 +12,23 @@
 MappedFile::MappedFile(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
+    // statx, not fstat: glibc 2.33 turned fstat into a new symbol that Raspberry Pi OS bullseye (2.31)
+    // lacks, while statx exists since 2.28.
+    struct statx st;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &st) != 0) {
         int e = errno;
         ::close(fd);
         throw std::runtime_error(path + ": cannot stat (" + std::strerror(e) + ")");
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st.stx_mode)) {
         ::close(fd);
         throw std::runtime_error(path + ": not a regular file");
     }
-    size = static_cast<size_t>(st.st_size);
+    if (st.stx_size > SIZE_MAX) {
+        ::close(fd);
+        throw std::runtime_error(path + ": the file is too large to map in a 32-bit process");
+    }
+    size = static_cast<size_t>(st.stx_size);
     if (size == 0) {
         ::close(fd);
         throw std::runtime_error(path + ": the file is empty");

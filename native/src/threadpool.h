@@ -4,12 +4,13 @@
 // The caller's thread takes part as worker 0, so a pool of n threads starts n - 1 workers.
 #pragma once
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "condition.h"
 
 class ThreadPool {
 public:
@@ -33,8 +34,8 @@ private:
     int n_threads_ = 1;
     std::vector<std::thread> workers_;
     std::mutex mu_;
-    std::condition_variable wake_;
-    std::condition_variable done_;
+    Condition wake_;
+    Condition done_;
     const std::function<void(int, int)>* job_ = nullptr;
     std::atomic<uint64_t> generation_{0};
     std::atomic<int> pending_{0};

@@ -1,6 +1,9 @@
 // Picks the kernel set at run time from what the CPU reports, never from build flags, so one binary
 // serves every CPU of its architecture. BITNETD_KERNEL=<name> forces a set (for tests and benchmarks).
 #include <cstdlib>
+#if defined(__aarch64__) || defined(__arm__)
+#include <sys/auxv.h>
+#endif
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -19,6 +22,14 @@ bool supported(const Kernels* k) {
         return avx2 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
                __builtin_cpu_supports("avx512bw");
 #endif
+#if defined(__aarch64__)
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    if (k == &kKernelsNeon) return hwcap & (1UL << 1);         // HWCAP_ASIMD (always on AArch64)
+    if (k == &kKernelsDotprod) return hwcap & (1UL << 20);     // HWCAP_ASIMDDP
+#elif defined(__arm__)
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    if (k == &kKernelsNeon) return (hwcap & (1UL << 12)) && (hwcap & (1UL << 16));  // HWCAP_NEON, HWCAP_VFPv4
+#endif
     return false;
 }
 
@@ -27,6 +38,12 @@ const Kernels* const kAll[] = {
 #if defined(__x86_64__)
     &kKernelsAvx512Vnni,
     &kKernelsAvx2,
+#endif
+#if defined(__aarch64__)
+    &kKernelsDotprod,
+#endif
+#if defined(__aarch64__) || defined(__arm__)
+    &kKernelsNeon,
 #endif
     &kKernelsScalar,
 };

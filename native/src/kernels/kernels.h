@@ -50,11 +50,19 @@ std::vector<const Kernels*> kernels_available();
 const Kernels* kernels_find(const char* name);
 
 // Per-ISA sets (defined in their own translation units; absent from builds for other architectures),
-// and the AVX2 functions the AVX-512 VNNI set reuses.
+// and the F16 functions the VNNI and dotprod sets reuse.
 extern const Kernels kKernelsScalar;
 #if defined(__x86_64__)
 extern const Kernels kKernelsAvx2;
 extern const Kernels kKernelsAvx512Vnni;
 void f16_dot_avx2(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out);
 void f16_axpy_avx2(float a, const uint16_t* v, float* y, uint32_t k);
+#endif
+#if defined(__aarch64__) || defined(__arm__)
+extern const Kernels kKernelsNeon;
+void f16_dot_neon(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out);
+void f16_axpy_neon(float a, const uint16_t* v, float* y, uint32_t k);
+#endif
+#if defined(__aarch64__)
+extern const Kernels kKernelsDotprod;
 #endif

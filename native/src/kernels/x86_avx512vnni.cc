@@ -2,11 +2,13 @@
 // -mavx512bw -mavx512vl -mavx512vnni; only called when cpuid says so.
 // GCC 12 warns about its own _mm256_undefined_* inside the AVX-512 extract intrinsics (GCC bug 105593).
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <cstring>
 
 #include "kernels.h"
+#include "tile.h"
 #include "x86_shared.h"
 
 namespace {
@@ -66,16 +68,7 @@ void i2s_dot_tile(const uint8_t* row, const int8_t* q, size_t q_stride, const in
 }
 
 void i2s_dot(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, uint32_t n_tokens, int32_t* out) {
-    switch (n_tokens) {
-        case 1: return i2s_dot_tile<1>(row, q, q_stride, qsum, k, out);
-        case 2: return i2s_dot_tile<2>(row, q, q_stride, qsum, k, out);
-        case 3: return i2s_dot_tile<3>(row, q, q_stride, qsum, k, out);
-        case 4: return i2s_dot_tile<4>(row, q, q_stride, qsum, k, out);
-        case 5: return i2s_dot_tile<5>(row, q, q_stride, qsum, k, out);
-        case 6: return i2s_dot_tile<6>(row, q, q_stride, qsum, k, out);
-        case 7: return i2s_dot_tile<7>(row, q, q_stride, qsum, k, out);
-        default: return i2s_dot_tile<8>(row, q, q_stride, qsum, k, out);
-    }
+    with_tile(n_tokens, [&](auto T) { i2s_dot_tile<decltype(T)::value>(row, q, q_stride, qsum, k, out); });
 }
 
 // Per block of 32: vpdpbusd needs an unsigned operand, so |w| times x carrying w's sign; the two
