@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type ConfigSources } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { Conversations } from './conversations.js';
 import { BitnetModel } from './engine/index.js';
+import { loadedAddon } from './engine/native.js';
 import { createEngineRunner } from './engine-runner.js';
 import { EXIT } from './exit-codes.js';
 import { createLogger, reconfigureLogger, type Logger } from './log.js';
@@ -33,6 +34,13 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     log.error('bug: uncaught exception', { error: err.stack ?? String(err) });
     process.exit(EXIT.SOFTWARE);
   });
+  try {
+    const engine = loadedAddon();
+    log.info('engine addon', { source: engine.source, path: engine.path });
+  } catch (err) {
+    log.error((err as Error).message);
+    return EXIT.UNAVAILABLE;
+  }
   startWatchdog();
   notify(`STATUS=loading ${config.model.path}`);
 

@@ -5,6 +5,8 @@ export const EXIT = {
   DATA_ERROR: 65,
   /** The model file does not exist. */
   NO_INPUT: 66,
+  /** No engine addon runs on this machine (none built, or built for another CPU or C library). */
+  UNAVAILABLE: 69,
   /** A bug. */
   SOFTWARE: 70,
   /** The socket could not be created. */

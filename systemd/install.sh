@@ -13,7 +13,10 @@ start=yes
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 [ -f "$here/dist/daemon/cli.js" ] || die "build first: run \"npm ci\" in $here"
-[ -f "$here/build/Release/bitnetd.node" ] || die "the engine addon is not built: run \"npm ci\" in $here"
+# The engine the loader would pick here (the prebuild for this machine or the local build), probed.
+addon=$(cd "$here" && env -u BITNETD_ADDON node --input-type=module \
+  -e "const { findUsableAddon } = await import('./dist/daemon/engine/addon-loader.js'); console.log(findUsableAddon().path)") ||
+  die "no engine addon runs on this machine: run \"npm ci\" in $here"
 if [ -z "$dest" ]; then
   [ "$(id -u)" = 0 ] || die "run as root (sudo), or set DESTDIR to stage the files"
   [ -x /usr/bin/node ] || die "the unit runs /usr/bin/node, which is missing: install Node.js 20+ from your distribution or NodeSource"
@@ -21,10 +24,10 @@ fi
 
 echo "installing bitnetd into $dest$prefix"
 install -d "$dest$prefix"
-rm -rf "$dest$prefix/dist" "$dest$prefix/build" "$dest$prefix/node_modules"
+rm -rf "$dest$prefix/dist" "$dest$prefix/build" "$dest$prefix/prebuilds" "$dest$prefix/node_modules"
 cp -a "$here/dist" "$here/package.json" "$here/README.md" "$dest$prefix/"
-install -d "$dest$prefix/build/Release" "$dest$prefix/config"
-install -m 0755 "$here/build/Release/bitnetd.node" "$dest$prefix/build/Release/"
+install -d "$dest$prefix/config"
+install -D -m 0755 "$addon" "$dest$prefix/${addon#"$here"/}"
 cp -a "$here/config/example.json" "$dest$prefix/config/"
 cp -a "$here/node_modules" "$dest$prefix/"
 (cd "$dest$prefix" && npm prune --omit=dev --no-audit --no-fund >/dev/null 2>&1) || echo "note: could not prune dev packages (harmless)"

@@ -13,7 +13,8 @@ import { SocketClient } from './helpers/socket-client.js';
 import type { DoneEvent, ErrorEvent } from '../daemon/protocol.js';
 
 const micro = () => syntheticModel('micro', 'official');
-/** For requests that must still be running when the test acts: seconds of tokens even on a fast machine. */
+/** For requests that must still be running when the test acts: seconds of tokens even on a fast machine
+ * (long requests pass seed 1, which samples 3000 tokens without an end-of-text on it). */
 const tiny = () => syntheticModel('tiny', 'official');
 const cleanups: (() => Promise<unknown>)[] = [];
 test.after.always(async () => {
@@ -129,7 +130,7 @@ test('SIGTERM: finishes within the grace time, cancels the rest, answers everyth
   await r.client.subscribeAsync(`bitnetd/${d.nodeId}/state`, { qos: 1 });
 
   const c = await SocketClient.connect(d.socketPath);
-  c.send({ id: 'running', prompt: 'A long story', max_tokens: 3000, stream: true });
+  c.send({ id: 'running', prompt: 'A long story', max_tokens: 3000, stream: true, seed: 1 });
   c.send({ id: 'waiting', prompt: 'Hi', max_tokens: 220 });
   await c.waitFor(() => (c.of('running').length >= 1 ? true : undefined));
   d.proc.kill('SIGTERM');

@@ -3,8 +3,10 @@ import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { findUsableAddon } from '../daemon/engine/addon-loader.js';
 import { ROOT } from './helpers/paths.js';
+import { referenceModelPath } from './helpers/reference.js';
 
 const unit = join(ROOT, 'systemd', 'bitnetd.service');
 
@@ -34,7 +36,7 @@ test('systemd-analyze security rates the unit at most 2.0', (t) => {
 
 test('the unit is Type=notify with a watchdog, and runs the daemon', (t) => {
   const text = readFileSync(unit, 'utf8');
-  for (const line of ['Type=notify', 'NotifyAccess=main', 'WatchdogSec=30', 'RuntimeDirectory=bitnetd', 'StateDirectory=bitnetd', 'ConfigurationDirectory=bitnetd', 'ProtectSystem=strict', 'RestartPreventExitStatus=65 66 78']) {
+  for (const line of ['Type=notify', 'NotifyAccess=main', 'WatchdogSec=30', 'RuntimeDirectory=bitnetd', 'StateDirectory=bitnetd', 'ConfigurationDirectory=bitnetd', 'ProtectSystem=strict', 'RestartPreventExitStatus=65 66 69 78']) {
     t.true(text.split('\n').includes(line), line);
   }
   t.regex(text, /^ExecStart=\/usr\/bin\/node \/opt\/bitnetd\/dist\/daemon\/cli\.js serve$/m);
@@ -44,9 +46,10 @@ test('install.sh with DESTDIR stages the program, the unit, sysusers, tmpfiles a
   const dest = mkdtempSync(join(tmpdir(), 'bitnetd-stage-'));
   const r = spawnSync(join(ROOT, 'systemd', 'install.sh'), [], { encoding: 'utf8', env: { ...process.env, DESTDIR: dest } });
   t.is(r.status, 0, r.stderr);
+  const engine = relative(ROOT, findUsableAddon(ROOT, {}).path); // the prebuild or the local build
   for (const f of [
     'opt/bitnetd/dist/daemon/cli.js',
-    'opt/bitnetd/build/Release/bitnetd.node',
+    `opt/bitnetd/${engine}`,
     'opt/bitnetd/node_modules/mqtt/package.json',
     'etc/systemd/system/bitnetd.service',
     'usr/lib/sysusers.d/bitnetd.conf',
@@ -59,4 +62,8 @@ test('install.sh with DESTDIR stages the program, the unit, sysusers, tmpfiles a
   // The staged copy runs on its own.
   const out = execFileSync(process.execPath, [join(dest, 'opt/bitnetd/dist/daemon/cli.js'), 'config', '--print', '--config', join(dest, 'etc/bitnetd/config.json')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   t.is((JSON.parse(out) as { model: { path: string } }).model.path, '/var/lib/bitnetd/models/ggml-model-i2_s.gguf');
+  const env = { ...process.env };
+  delete env['BITNETD_ADDON'];
+  const info = execFileSync(process.execPath, [join(dest, 'opt/bitnetd/dist/daemon/cli.js'), 'info', referenceModelPath()], { encoding: 'utf8', env });
+  t.regex(info, new RegExp(`^engine +\\S+ ${join(dest, 'opt/bitnetd', engine)}$`, 'm'), 'the staged engine runs');
 });

@@ -1,6 +1,7 @@
 // bitnetd info MODEL: metadata, hyper-parameters, tensors.
 import { Command } from 'commander';
 import { BitnetModel } from '../engine/index.js';
+import { loadedAddon } from '../engine/native.js';
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 // f32 values print as the float they are (1e-5, not 0.000009999999747378752).
@@ -16,7 +17,7 @@ export function infoCommand(): Command {
       const info = model.info;
       const tok = model.tokenizer;
       if (flags.json) {
-        console.log(JSON.stringify({ ...info, kernel: model.kernel, tokenizer: { preTokenizer: tok.preTokenizer, bos: tok.bosId, eos: tok.eosId, eot: tok.eotId ?? null } }));
+        console.log(JSON.stringify({ ...info, kernel: model.kernel, engine: loadedAddon(), tokenizer: { preTokenizer: tok.preTokenizer, bos: tok.bosId, eos: tok.eosId, eot: tok.eotId ?? null } }));
         return;
       }
       const h = info.hparams;
@@ -38,6 +39,7 @@ export function infoCommand(): Command {
         `rms eps       ${f32(h.normEps)}`,
         `output        ${h.tiedOutput ? 'tied to token_embd' : 'output.weight'}`,
         `kernel        ${model.kernel}`,
+        `engine        ${loadedAddon().source} ${loadedAddon().path}`,
         `tensors       ${info.tensors.length}: ` +
           [...bytesByType].map(([type, e]) => `${e.count} ${type} (${mib(e.bytes)})`).join(', '),
         '',

@@ -1,8 +1,6 @@
 // Loads the native addon and types its surface. Nothing else in the daemon touches the addon directly.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findUsableAddon, type AddonCandidate } from './addon-loader.js';
 
 export interface NativeHParams {
   arch: string;
@@ -112,27 +110,21 @@ export interface NativeAddon {
   sdNotify(state: string): boolean;
 }
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/** Where the addon is looked for: BITNETD_ADDON, then the local cmake-js build. */
-export function addonCandidates(): string[] {
-  const fromEnv = process.env['BITNETD_ADDON'];
-  return [...(fromEnv ? [resolve(fromEnv)] : []), join(packageRoot, 'build', 'Release', 'bitnetd.node')];
-}
-
-let cached: NativeAddon | undefined;
+let cached: { addon: NativeAddon; from: AddonCandidate } | undefined;
 
 export function loadAddon(): NativeAddon {
-  if (cached) return cached;
-  const require = createRequire(import.meta.url);
-  const tried: string[] = [];
-  for (const path of addonCandidates()) {
-    if (!existsSync(path)) {
-      tried.push(`${path} (missing)`);
-      continue;
-    }
-    cached = require(path) as NativeAddon;
-    return cached;
+  return loaded().addon;
+}
+
+/** Which addon file this process runs, and where it came from (a prebuild, the local build, ...). */
+export function loadedAddon(): AddonCandidate {
+  return loaded().from;
+}
+
+function loaded(): { addon: NativeAddon; from: AddonCandidate } {
+  if (!cached) {
+    const from = findUsableAddon();
+    cached = { addon: createRequire(import.meta.url)(from.path) as NativeAddon, from };
   }
-  throw new Error(`the bitnetd engine addon is not built; run "npm run build" (looked in: ${tried.join(', ')})`);
+  return cached;
 }

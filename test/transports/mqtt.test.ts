@@ -164,7 +164,7 @@ test('the broker restarting mid-stream: the answer is completed after the reconn
   // A persistent session, so the broker keeps our subscription and queues answers while we are away too.
   const r = await recorder(b.url, { clean: false, clientId: `rec-${process.pid}`, properties: { sessionExpiryInterval: 300 } });
   await r.client.subscribeAsync('replies/restart', { qos: 1 });
-  await r.client.publishAsync(`bitnetd/${d.nodeId}/request`, JSON.stringify({ id: 'survivor', prompt: 'Tell me a story', max_tokens: 600, stream: true }), {
+  await r.client.publishAsync(`bitnetd/${d.nodeId}/request`, JSON.stringify({ id: 'survivor', prompt: 'Tell me a story', max_tokens: 600, stream: true, seed: 1 }), {
     qos: 1,
     properties: { responseTopic: 'replies/restart' },
   });
@@ -192,7 +192,7 @@ test('a request whose message expires while it waits is dropped with an "expired
       qos: 1,
       properties: { responseTopic: `replies/${id}`, ...(expiry ? { messageExpiryInterval: expiry } : {}) },
     });
-  await ask('slow', { prompt: 'Tell me a long story', max_tokens: 3000, stream: true });
+  await ask('slow', { prompt: 'Tell me a long story', max_tokens: 3000, stream: true, seed: 1 });
   await r.waitFor(() => (tokensOf(r.on('replies/slow')).length >= 1 ? true : undefined));
   await ask('voice', { prompt: 'Turn off the lights', max_tokens: 4 }, 1);
   const voice = (await r.final('replies/voice')).event as ErrorEvent;

@@ -47,7 +47,7 @@ test('concurrent requests on one connection are answered in order, each event ta
 test('cancel stops a running request within a token and answers a waiting one with an error', async (t) => {
   const d = await daemon({ model: await tiny() });
   const c = await SocketClient.connect(d.socketPath);
-  c.send({ id: 'long', prompt: 'Tell me a long story', max_tokens: 3000, stream: true });
+  c.send({ id: 'long', prompt: 'Tell me a long story', max_tokens: 3000, stream: true, seed: 1 });
   c.send({ id: 'next', prompt: 'Hi', max_tokens: 200 });
   await c.waitFor(() => (tokens(c, 'long').length >= 2 ? true : undefined));
   c.send({ cancel: 'next' });
@@ -67,7 +67,7 @@ test('cancel stops a running request within a token and answers a waiting one wi
 test('a client that hangs up cancels its requests and frees the engine for others', async (t) => {
   const d = await daemon({ model: await tiny() });
   const leaving = await SocketClient.connect(d.socketPath);
-  leaving.send({ id: 'gone', prompt: 'Tell me a long story', max_tokens: 3000, stream: true });
+  leaving.send({ id: 'gone', prompt: 'Tell me a long story', max_tokens: 3000, stream: true, seed: 1 });
   leaving.send({ id: 'gone-too', prompt: 'And another', max_tokens: 200 });
   await leaving.waitFor(() => (tokens(leaving, 'gone').length >= 1 ? true : undefined));
   leaving.close();
