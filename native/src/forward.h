@@ -5,13 +5,14 @@
 
 #include "kernels/i2s.h"
 #include "kernels/kernels.h"
+#include "lazy_pages.h"
 #include "model.h"
 #include "threadpool.h"
 
 struct KVCache {
     uint32_t n_ctx = 0;
     uint32_t kv_dim = 0;
-    std::vector<uint16_t> k, v;  // F16 [layer][position][kv_dim], like bitnet.cpp's default cache
+    LazyPages<uint16_t> k, v;  // F16 [layer][position][kv_dim], like bitnet.cpp's default cache
     uint16_t* k_at(uint32_t layer, uint32_t pos) { return k.data() + ((size_t)layer * n_ctx + pos) * kv_dim; }
     uint16_t* v_at(uint32_t layer, uint32_t pos) { return v.data() + ((size_t)layer * n_ctx + pos) * kv_dim; }
 };
@@ -23,8 +24,9 @@ struct Context {
     uint32_t n_past = 0;   // positions filled in the cache
     uint32_t n_batch = 0;  // most tokens one forward chunk evaluates
 
-    // Scratch, sized for n_batch tokens.
-    std::vector<float> x, xb, xb2, q, k, v, att, hb, hb2, scores;
+    // Scratch, sized for n_batch tokens; resident only as far as a batch that long has used it.
+    LazyPages<float> x, xb, xb2, q, k, v, att, hb, hb2;
+    std::vector<float> scores;
     std::vector<double> rope_inv_freq;
     QuantizedActs acts;
     std::vector<int8_t> head_q;   // the final hidden states in int8 blocks, for the Q8 head

@@ -1,0 +1,46 @@
+// Zero-filled memory whose pages become resident only when first written, in small pages: the KV cache
+// reserves room for the whole context, but costs memory only for the positions actually used. (A
+// std::vector would write every zero up front; huge pages would make each first touch cost 2 MB.)
+#pragma once
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <new>
+#include <utility>
+
+template <typename T>
+class LazyPages {
+public:
+    LazyPages() = default;
+    explicit LazyPages(size_t count) : count_(count) {
+        if (count == 0) return;
+        void* p = mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_NOHUGEPAGE
+        madvise(p, bytes(), MADV_NOHUGEPAGE);
+#endif
+        data_ = static_cast<T*>(p);
+    }
+    ~LazyPages() {
+        if (data_) munmap(data_, bytes());
+    }
+    LazyPages(LazyPages&& o) noexcept : data_(std::exchange(o.data_, nullptr)), count_(std::exchange(o.count_, 0)) {}
+    LazyPages& operator=(LazyPages&& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(count_, o.count_);
+        return *this;
+    }
+    LazyPages(const LazyPages&) = delete;
+    LazyPages& operator=(const LazyPages&) = delete;
+
+    T* data() { return data_; }
+    const T* data() const { return data_; }
+    size_t size() const { return count_; }
+    T& operator[](size_t i) { return data_[i]; }
+    const T& operator[](size_t i) const { return data_[i]; }
+
+private:
+    size_t bytes() const { return count_ * sizeof(T); }
+    T* data_ = nullptr;
+    size_t count_ = 0;
+};
