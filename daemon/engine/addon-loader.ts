@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface AddonCandidate {
   path: string;
@@ -32,10 +32,11 @@ export function localBuildPath(root: string): string {
 export function addonCandidates(root: string = packageRoot, env: NodeJS.ProcessEnv = process.env): AddonCandidate[] {
   const fromEnv = env['BITNETD_ADDON'];
   if (fromEnv) return [{ path: resolve(fromEnv), source: 'BITNETD_ADDON' }];
-  const found: AddonCandidate[] = [
-    { path: prebuildPath(root), source: 'prebuild' as const },
-    { path: localBuildPath(root), source: 'local build' as const },
-  ].filter((c) => existsSync(c.path));
+  const both: AddonCandidate[] = [
+    { path: prebuildPath(root), source: 'prebuild' },
+    { path: localBuildPath(root), source: 'local build' },
+  ];
+  const found = both.filter((c) => existsSync(c.path));
   return found.sort((a, b) => statSync(b.path).mtimeMs - statSync(a.path).mtimeMs);
 }
 

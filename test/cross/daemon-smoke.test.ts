@@ -9,7 +9,8 @@ import { referenceModelPath } from '../helpers/reference.js';
 import { SocketClient } from '../helpers/socket-client.js';
 
 test('the daemon starts with the expected kernels, answers over the socket and stops with status 0', async (t) => {
-  const d = await Daemon.start({ model: referenceModelPath(), config: { model: { threads: 2 } } });
+  // Under qemu, starting Node, probing the addon and building the int8 head take most of a minute.
+  const d = await Daemon.start({ model: referenceModelPath(), config: { model: { threads: 2 } }, readyTimeoutMs: 300_000 });
   try {
     const engine = d.logs.find((l) => l.message === 'engine addon')!;
     const loaded = d.logs.find((l) => l.message === 'model loaded')!;

@@ -20,6 +20,8 @@ export interface DaemonOptions {
   args?: string[];
   /** Wait for the "ready" log line (default true). */
   waitReady?: boolean;
+  /** How long to wait for it (default 60 s; emulated runs need more). */
+  readyTimeoutMs?: number;
   /** Run under this wrapper command (e.g. systemd-socket-activate ...). */
   wrapper?: string[];
 }
@@ -79,7 +81,14 @@ export class Daemon {
     }
     const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
     const daemon = new Daemon(proc, dir, String((config['socket'] as { path: string }).path), String(config['node_id']), configFile);
-    if (options.waitReady !== false) await daemon.waitForLog((l) => l.message === 'ready', 60_000);
+    if (options.waitReady !== false) {
+      try {
+        await daemon.waitForLog((l) => l.message === 'ready', options.readyTimeoutMs ?? 60_000);
+      } catch (err) {
+        proc.kill('SIGKILL'); // a daemon that never got ready must not outlive the test
+        throw err;
+      }
+    }
     return daemon;
   }
 
