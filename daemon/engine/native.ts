@@ -95,8 +95,9 @@ export interface NativeAddon {
   Sampler: new (params: NativeSamplerParams) => NativeSampler;
   /** The kernel sets this CPU runs, the scalar reference first. */
   kernels: string[];
-  /** A kernel's exact sums of one packed ternary row with nTokens (1-8) int8 rows laid end to end. */
-  i2sDot(packedRow: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string): number[];
+  /** A kernel's exact sums of packed ternary rows laid end to end with nTokens (1-8) int8 rows laid end
+   * to end: result[t * nRows + r]. */
+  i2sDot(packedRows: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string): number[];
   /** A kernel's dot products of one F16 row with nTokens (1-8) float rows laid end to end. */
   f16Dot(e: Uint16Array, x: Float32Array, nTokens?: number, kernel?: string): number[];
   /** A kernel's int8-head dot products of one row (scale per 32 in ws) with nTokens (1-8) activations

@@ -468,25 +468,29 @@ Array typed_arg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type t
     return info[i].As<Array>();
 }
 
-// i2sDot(packedRow, q, nTokens = 1, kernel?): a kernel's exact sums of one packed row with nTokens
-// activation rows laid end to end in q, for the kernel tests.
+// i2sDot(packedRows, q, nTokens = 1, kernel?): a kernel's exact sums of packed rows (laid end to end,
+// each k / 4 bytes) with nTokens activation rows of k elements laid end to end in q, for the kernel
+// tests: result[t * nRows + r].
 Napi::Value I2sDot(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const char* sig = "i2sDot(packedRow: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string)";
+    const char* sig = "i2sDot(packedRows: Uint8Array, q: Int8Array, nTokens?: number, kernel?: string)";
     Napi::Uint8Array w = typed_arg<Napi::Uint8Array>(info, 0, napi_uint8_array, sig);
     Napi::Int8Array q = typed_arg<Napi::Int8Array>(info, 1, napi_int8_array, sig);
     const uint32_t n = tile_tokens(env, info[2]);
     const Kernels& kern = kernels_named(env, info[3]);
-    const size_t k = w.ElementLength() * 4;
-    if (k == 0 || k % 128 != 0 || q.ElementLength() != k * n)
-        throw Napi::RangeError::New(env, "i2sDot: packedRow must be a multiple of 32 bytes and q nTokens times 4 times as long");
-    int32_t qsum[kMaxTileTokens] = {0}, out[kMaxTileTokens];
+    const size_t k = q.ElementLength() / n;
+    if (k == 0 || k % 128 != 0 || q.ElementLength() != k * n || w.ElementLength() == 0 || w.ElementLength() % (k / 4) != 0)
+        throw Napi::RangeError::New(env, "i2sDot: q must hold nTokens rows of a multiple of 128 elements and packedRows whole rows of a quarter that many bytes");
+    const size_t n_rows = w.ElementLength() / (k / 4);
+    int32_t qsum[kMaxTileTokens] = {0};
     for (uint32_t t = 0; t < n; ++t)
         for (size_t i = 0; i < k; ++i) qsum[t] += q.Data()[t * k + i];
-    std::vector<uint8_t> row(w.Data(), w.Data() + w.ElementLength());  // in the file's layout, as given
-    if (kern.i2s_repack) kern.i2s_repack(row.data(), (uint32_t)k);
-    kern.i2s_dot(row.data(), q.Data(), k, qsum, (uint32_t)k, n, out);
-    return to_array(env, out, n);
+    std::vector<uint8_t> rows(w.Data(), w.Data() + w.ElementLength());  // in the file's layout, as given
+    if (kern.i2s_repack)
+        for (size_t r = 0; r < n_rows; ++r) kern.i2s_repack(rows.data() + r * (k / 4), (uint32_t)k);
+    std::vector<int32_t> out(n * n_rows);
+    kern.i2s_dot(rows.data(), (uint32_t)n_rows, q.Data(), k, qsum, (uint32_t)k, n, out.data(), n_rows);
+    return to_array(env, out.data(), (uint32_t)out.size());
 }
 
 // f16Dot(e: Uint16Array, x: Float32Array, nTokens = 1, kernel?): a kernel's F16 row dot products.

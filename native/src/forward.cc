@@ -24,6 +24,32 @@ void rmsnorm_rows(float* y, const float* x, const float* w, uint32_t n_rows, uin
     for (uint32_t t = 0; t < n_rows; ++t) rmsnorm(y + (size_t)t * n, x + (size_t)t * n, w, n, eps);
 }
 
+void add_row(float* y, const float* x, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+// The input of every BitLinear: token t's row of k, normalized into scratch, then quantized.
+void norm_quantize(float* scratch, const float* x, const float* w, uint32_t t, uint32_t k, float eps, QuantizedActs& acts) {
+    rmsnorm(scratch + (size_t)t * k, x + (size_t)t * k, w, k, eps);
+    quantize_activation_row(scratch, t, acts);
+}
+
+// Runs fn(t) for every token t < n: spread over the pool in a prefill, where this per-token work would
+// otherwise leave the other threads idle between matrix products; on this thread for a few tokens,
+// where a handoff would cost more than the work.
+template <typename Fn>
+void for_each_token(ThreadPool& pool, uint32_t n, Fn fn) {
+    if (n < 4 || pool.threads() == 1) {
+        for (uint32_t t = 0; t < n; ++t) fn(t);
+        return;
+    }
+    pool.run([&](int ith, int nth) {
+        int t0, t1;
+        split_range((int)n, ith, nth, t0, t1);
+        for (int t = t0; t < t1; ++t) fn((uint32_t)t);
+    });
+}
+
 // One BitLinear output: y[t][r] = sum_k w[r][k] * q[t][k] / s[t] * beta.
 struct BitLinearOut {
     const I2SMatrix* w;
@@ -32,29 +58,32 @@ struct BitLinearOut {
 
 // BitLinears that read the same activations (Q, K and V; gate and up) run as one job: their rows are
 // split across threads together, which saves a thread handoff per extra matrix.
-// Tokens go through the kernel in tiles, so each row's weights are decoded once per tile, not once per
-// token; rows are taken in groups of about 16 KB, so that a group and a tile of activations both stay
-// in L1 while every pair of them is computed (prefill would otherwise stream the activations from L2).
+// Each kernel call takes a group of rows and a tile of tokens, so a row's weights are decoded once per
+// tile, not once per token; the group's weights (20-55 KB) stay in L2 while every token tile of a
+// prefill passes over them, and decoding pays one call per group, not per row.
 void bitlinear(ThreadPool& pool, const Kernels& kern, std::initializer_list<BitLinearOut> outs, const QuantizedActs& a) {
+    constexpr int kRowGroup = 32;
     int total = 0;
     for (const BitLinearOut& o : outs) total += (int)o.w->rows;
-    const int group = a.n_tokens <= kMaxTileTokens ? 1 : std::max(1, (int)(16384 / (a.k / 4)));
     pool.run([&](int ith, int nth) {
         int r0, r1;
         split_range(total, ith, nth, r0, r1);
-        int32_t dots[kMaxTileTokens];
+        int32_t dots[kMaxTileTokens * kRowGroup];
         int base = 0;  // first global row of the current matrix
         for (const BitLinearOut& o : outs) {
             const I2SMatrix& w = *o.w;
             const int lo = std::max(r0, base) - base, hi = std::min(r1, base + (int)w.rows) - base;
             base += (int)w.rows;
-            for (int g0 = lo; g0 < hi; g0 += group) {
-                const int g1 = std::min(hi, g0 + group);
+            for (int g0 = lo; g0 < hi; g0 += kRowGroup) {
+                const uint32_t nr = (uint32_t)(std::min(hi, g0 + kRowGroup) - g0);
                 for (uint32_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTileTokens) {
                     const uint32_t nt = std::min(kMaxTileTokens, a.n_tokens - t0);
-                    for (int r = g0; r < g1; ++r) {
-                        kern.i2s_dot(w.packed + (size_t)r * (w.cols / 4), a.q.data() + (size_t)t0 * a.k, a.k, a.qsum.data() + t0, a.k, nt, dots);
-                        for (uint32_t t = 0; t < nt; ++t) o.y[(size_t)(t0 + t) * w.rows + r] = (float)dots[t] / a.scale[t0 + t] * w.scale;
+                    kern.i2s_dot(w.packed + (size_t)g0 * (w.cols / 4), nr, a.q.data() + (size_t)t0 * a.k, a.k, a.qsum.data() + t0, a.k, nt,
+                                 dots, nr);
+                    for (uint32_t t = 0; t < nt; ++t) {
+                        const float s = a.scale[t0 + t];
+                        float* y = o.y + (size_t)(t0 + t) * w.rows + g0;
+                        for (uint32_t r = 0; r < nr; ++r) y[r] = (float)dots[t * nr + r] / s * w.scale;
                     }
                 }
             }
@@ -158,13 +187,14 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
         for (uint32_t i = 0; i < d; ++i) x[(size_t)t * d + i] = g_fp16.v[e[i]];
     }
 
+    const float eps = hp.norm_eps;
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
         const LayerWeights& L = m.layers[l];
         // Attention block.
-        rmsnorm_rows(ctx.xb.data(), x, L.attn_norm, n, d, hp.norm_eps);
-        quantize_activations(ctx.xb.data(), n, d, ctx.acts);
+        acts_resize(ctx.acts, n, d);
+        for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ctx.xb.data(), x, L.attn_norm, t, d, eps, ctx.acts); });
         bitlinear(pool, *ctx.kernels, {{&L.wq, ctx.q.data()}, {&L.wk, ctx.k.data()}, {&L.wv, ctx.v.data()}}, ctx.acts);
-        for (uint32_t t = 0; t < n; ++t) {
+        for_each_token(pool, n, [&](uint32_t t) {
             float* qt = ctx.q.data() + (size_t)t * d;
             float* kt = ctx.k.data() + (size_t)t * kvd;
             rope(qt, hp.n_head, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
@@ -176,25 +206,29 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
                 kc[i] = fp32_to_fp16(kt[i]);
                 vc[i] = fp32_to_fp16(vt[i]);
             }
-        }
+        });
         attention(ctx, pool, l, pos0, n);
-        rmsnorm_rows(ctx.xb.data(), ctx.att.data(), L.attn_sub_norm, n, d, hp.norm_eps);
-        quantize_activations(ctx.xb.data(), n, d, ctx.acts);
+        for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ctx.xb.data(), ctx.att.data(), L.attn_sub_norm, t, d, eps, ctx.acts); });
         bitlinear(pool, *ctx.kernels, {{&L.wo, ctx.xb2.data()}}, ctx.acts);
-        for (size_t i = 0; i < (size_t)n * d; ++i) x[i] += ctx.xb2[i];
 
-        // Feed-forward block: down(subnorm(relu(gate)^2 * up)).
-        rmsnorm_rows(ctx.xb.data(), x, L.ffn_norm, n, d, hp.norm_eps);
-        quantize_activations(ctx.xb.data(), n, d, ctx.acts);
+        // Feed-forward block: down(subnorm(relu(gate)^2 * up)), after the attention's residual.
+        for_each_token(pool, n, [&](uint32_t t) {
+            add_row(x + (size_t)t * d, ctx.xb2.data() + (size_t)t * d, d);
+            norm_quantize(ctx.xb.data(), x, L.ffn_norm, t, d, eps, ctx.acts);
+        });
         bitlinear(pool, *ctx.kernels, {{&L.gate, ctx.hb.data()}, {&L.up, ctx.hb2.data()}}, ctx.acts);
-        for (size_t i = 0; i < (size_t)n * ff; ++i) {
-            const float g = std::max(ctx.hb[i], 0.0f);
-            ctx.hb[i] = g * g * ctx.hb2[i];
-        }
-        rmsnorm_rows(ctx.hb.data(), ctx.hb.data(), L.ffn_sub_norm, n, ff, hp.norm_eps);
-        quantize_activations(ctx.hb.data(), n, ff, ctx.acts);
+        acts_resize(ctx.acts, n, ff);
+        for_each_token(pool, n, [&](uint32_t t) {
+            float* g = ctx.hb.data() + (size_t)t * ff;
+            const float* u = ctx.hb2.data() + (size_t)t * ff;
+            for (uint32_t i = 0; i < ff; ++i) {
+                const float r = std::max(g[i], 0.0f);
+                g[i] = r * r * u[i];
+            }
+            norm_quantize(ctx.hb.data(), ctx.hb.data(), L.ffn_sub_norm, t, ff, eps, ctx.acts);
+        });
         bitlinear(pool, *ctx.kernels, {{&L.down, ctx.xb2.data()}}, ctx.acts);
-        for (size_t i = 0; i < (size_t)n * d; ++i) x[i] += ctx.xb2[i];
+        for_each_token(pool, n, [&](uint32_t t) { add_row(x + (size_t)t * d, ctx.xb2.data() + (size_t)t * d, d); });
     }
 
     ctx.n_past += n;

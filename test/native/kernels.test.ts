@@ -40,14 +40,18 @@ test('the scalar reference is always available and listed first', (t) => {
 });
 
 for (const kernel of addon.kernels) {
-  test(`${kernel}: random rows of many lengths, 1 to 8 tokens, match the exact sum`, (t) => {
+  test(`${kernel}: random rows of many lengths, 1 to 9 rows a call, 1 to 8 tokens, match the exact sum`, (t) => {
     const rng = new Random(99);
     for (const k of [128, 256, 640, 2560, 6912, 128 * 77]) {
       for (let n = 1; n <= 8; n++) {
-        const w = Int8Array.from({ length: k }, () => rng.below(3) - 1);
+        // Row counts around the kernels' row blocks (1 to 4 rows) and past them.
+        const nRows = [1, 2, 3, 4, 5, 7, 8, 9][(n + k / 128) % 8]!;
+        const rows = Array.from({ length: nRows }, () => Int8Array.from({ length: k }, () => rng.below(3) - 1));
         const q = Int8Array.from({ length: k * n }, () => rng.below(256) - 128);
-        const want = Array.from({ length: n }, (_, i) => exactDot(w, q, i * k));
-        t.deepEqual(addon.i2sDot(pack(w), q, n, kernel), want, `k=${k} tokens=${n}`);
+        const want = Array.from({ length: n * nRows }, (_, i) => exactDot(rows[i % nRows]!, q, Math.floor(i / nRows) * k));
+        const packed = new Uint8Array(nRows * (k / 4));
+        rows.forEach((w, r) => packed.set(pack(w), r * (k / 4)));
+        t.deepEqual(addon.i2sDot(packed, q, n, kernel), want, `k=${k} rows=${nRows} tokens=${n}`);
       }
     }
   });
@@ -56,9 +60,9 @@ for (const kernel of addon.kernels) {
     for (const k of [6912, 65536]) {
       for (const wv of [1, -1]) {
         for (const qv of [-128, 127]) {
-          const w = new Int8Array(k).fill(wv);
+          const packed = pack(new Int8Array(k * 5).fill(wv)); // five equal rows: 128-blocks pack row by row
           const q = new Int8Array(k * 8).fill(qv);
-          t.deepEqual(addon.i2sDot(pack(w), q, 8, kernel), new Array(8).fill(wv * qv * k), `w=${wv} q=${qv} k=${k}`);
+          t.deepEqual(addon.i2sDot(packed, q, 8, kernel), new Array(8 * 5).fill(wv * qv * k), `w=${wv} q=${qv} k=${k}`);
         }
       }
     }
@@ -135,6 +139,7 @@ for (const kernel of addon.kernels) {
 }
 
 test('mismatched lengths and unknown kernels are refused', (t) => {
-  t.throws(() => addon.i2sDot(new Uint8Array(31), new Int8Array(124)), { message: /multiple of 32 bytes/ });
+  t.throws(() => addon.i2sDot(new Uint8Array(31), new Int8Array(124)), { message: /multiple of 128 elements/ });
+  t.throws(() => addon.i2sDot(new Uint8Array(33), new Int8Array(128)), { message: /whole rows/ });
   t.throws(() => addon.i2sDot(new Uint8Array(32), new Int8Array(128), 1, 'z80'), { message: /kernel "z80" is unknown/ });
 });

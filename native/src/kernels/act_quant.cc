@@ -3,28 +3,37 @@
 
 #include "i2s.h"
 
-void quantize_activations(const float* x, uint32_t n_tokens, uint32_t k, QuantizedActs& out) {
+void acts_resize(QuantizedActs& out, uint32_t n_tokens, uint32_t k) {
     out.n_tokens = n_tokens;
     out.k = k;
     out.q.resize((size_t)n_tokens * k);
     out.scale.resize(n_tokens);
     out.qsum.resize(n_tokens);
-    for (uint32_t t = 0; t < n_tokens; ++t) {
-        const float* xt = x + (size_t)t * k;
-        int8_t* qt = out.q.data() + (size_t)t * k;
-        double amax = 0;
-        for (uint32_t i = 0; i < k; ++i) amax = std::max(amax, (double)std::fabs(xt[i]));
-        const float s = (float)(127.0 / std::max(amax, 1e-5));
-        int32_t sum = 0;
-        for (uint32_t i = 0; i < k; ++i) {
-            // nearbyint rounds half to even in the default floating-point mode, like ggml's nearest_int.
-            float r = std::nearbyint(xt[i] * s);
-            qt[i] = (int8_t)std::min(127.0f, std::max(-128.0f, r));
-            sum += qt[i];
-        }
-        out.scale[t] = s;
-        out.qsum[t] = sum;
+}
+
+// Rounds half to even in the default rounding mode, like nearbyint and ggml's nearest_int, for
+// |v| < 2^22: the sum with 1.5 * 2^23 (even) has no fraction bits left, so the addition itself rounds.
+// Baseline x86-64 has no rounding instruction: nearbyint was a library call per element.
+static inline float round_half_even(float v) {
+    constexpr float kMagic = 12582912.0f;
+    return (v + kMagic) - kMagic;
+}
+
+void quantize_activation_row(const float* x, uint32_t t, QuantizedActs& out) {
+    const uint32_t k = out.k;
+    const float* xt = x + (size_t)t * k;
+    int8_t* qt = out.q.data() + (size_t)t * k;
+    float amax = 0;  // the float maximum converts exactly: the same s as a maximum taken in double
+    for (uint32_t i = 0; i < k; ++i) amax = std::max(amax, std::fabs(xt[i]));
+    const float s = (float)(127.0 / std::max((double)amax, 1e-5));
+    int32_t sum = 0;
+    for (uint32_t i = 0; i < k; ++i) {
+        const float r = round_half_even(xt[i] * s);
+        qt[i] = (int8_t)std::min(127.0f, std::max(-128.0f, r));
+        sum += qt[i];
     }
+    out.scale[t] = s;
+    out.qsum[t] = sum;
 }
 
 void quantize_q8_blocks(const float* x, uint32_t n_tokens, uint32_t k, int8_t* q, float* scale) {

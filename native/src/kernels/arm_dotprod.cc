@@ -25,8 +25,12 @@ void i2s_dot_tile(const uint8_t* row, const int8_t* q, size_t q_stride, const in
     for (uint32_t t = 0; t < T; ++t) out[t] = vaddvq_s32(vaddq_s32(acc[t][0], acc[t][1])) - qsum[t];
 }
 
-void i2s_dot(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, uint32_t n_tokens, int32_t* out) {
-    with_tile(n_tokens, [&](auto T) { i2s_dot_tile<decltype(T)::value>(row, q, q_stride, qsum, k, out); });
+void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
+             uint32_t n_tokens, int32_t* out, size_t out_stride) {
+    with_tile(n_tokens, [&](auto T) {
+        for_each_row(rows, n_rows, k, n_tokens, out, out_stride,
+                     [&](const uint8_t* row, int32_t* dots) { i2s_dot_tile<decltype(T)::value>(row, q, q_stride, qsum, k, dots); });
+    });
 }
 
 void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {

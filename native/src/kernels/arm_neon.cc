@@ -33,8 +33,12 @@ void i2s_dot_tile(const uint8_t* row, const int8_t* q, size_t q_stride, const in
     for (uint32_t t = 0; t < T; ++t) out[t] = hsum_s32(acc[t]) - qsum[t];
 }
 
-void i2s_dot(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, uint32_t n_tokens, int32_t* out) {
-    with_tile(n_tokens, [&](auto T) { i2s_dot_tile<decltype(T)::value>(row, q, q_stride, qsum, k, out); });
+void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
+             uint32_t n_tokens, int32_t* out, size_t out_stride) {
+    with_tile(n_tokens, [&](auto T) {
+        for_each_row(rows, n_rows, k, n_tokens, out, out_stride,
+                     [&](const uint8_t* row, int32_t* dots) { i2s_dot_tile<decltype(T)::value>(row, q, q_stride, qsum, k, dots); });
+    });
 }
 
 // Per block of 32: int8 products of at most 127 * 127, two per int16 lane (vmull then vmlal) before

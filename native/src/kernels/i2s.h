@@ -15,7 +15,10 @@ struct QuantizedActs {
     uint32_t k = 0;
 };
 
-void quantize_activations(const float* x, uint32_t n_tokens, uint32_t k, QuantizedActs& out);
+// Sizes out for n_tokens rows of k (allocates only when it grows), then quantize_activation_row fills
+// each token's row; rows are independent, so threads can share them.
+void acts_resize(QuantizedActs& out, uint32_t n_tokens, uint32_t k);
+void quantize_activation_row(const float* x, uint32_t t, QuantizedActs& out);
 
 // For the int8 output head: blocks of 32 values as x ~ s * (254 * q + r), q and r in [-127, 127]
 // (r is the rounding residual of q, quantized again). q gets, per token, k values of q then k values of

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <vector>
 
-// out[t] = sum_i w[i] * q[t * q_stride + i] exactly, for t < n_tokens (1..kMaxTileTokens), over one
-// packed ternary row of k elements (k a multiple of 128) in this set's layout (see i2s_repack).
+// out[t * out_stride + r] = sum_i w_r[i] * q[t * q_stride + i] exactly, for r < n_rows and t < n_tokens
+// (1..kMaxTileTokens), over n_rows packed ternary rows of k elements (k a multiple of 128, row r at
+// rows + r * k / 4) in this set's layout (see i2s_repack). Rows come many to a call, so the call's cost
+// is spread over them and a kernel can share each activation load among several rows.
 // qsum[t] = sum_i q[t][i], precomputed by the quantizer: SIMD kernels multiply the biased codes (w + 1)
 // and subtract it.
-using I2sDotFn = void (*)(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
-                          uint32_t n_tokens, int32_t* out);
+using I2sDotFn = void (*)(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_stride, const int32_t* qsum,
+                          uint32_t k, uint32_t n_tokens, int32_t* out, size_t out_stride);
 
 // out[t] = sum_i f16(e[i]) * x[t * x_stride + i] in float, for t < n_tokens (1..kMaxTileTokens), any k.
 // Summation order differs between kernels (results agree to float rounding) but not between tokens.

@@ -22,8 +22,10 @@ int32_t i2s_dot_scalar(const uint8_t* row, const int8_t* q, uint32_t k) {
 
 namespace {
 
-void i2s_dot(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t*, uint32_t k, uint32_t n_tokens, int32_t* out) {
-    for (uint32_t t = 0; t < n_tokens; ++t) out[t] = i2s_dot_scalar(row, q + t * q_stride, k);
+void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_stride, const int32_t*, uint32_t k, uint32_t n_tokens,
+             int32_t* out, size_t out_stride) {
+    for (uint32_t r = 0; r < n_rows; ++r)
+        for (uint32_t t = 0; t < n_tokens; ++t) out[t * out_stride + r] = i2s_dot_scalar(rows + (size_t)r * (k / 4), q + t * q_stride, k);
 }
 
 void f16_dot(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "kernels.h"
+#include "tile.h"
 #include "x86_shared.h"
 
 namespace {
@@ -31,7 +32,7 @@ void i2s_dot_tile(const uint8_t* row, const int8_t* q, size_t q_stride, const in
 }
 
 // Tiles of up to 4 tokens: more would not fit AVX2's 16 vector registers.
-void i2s_dot(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, uint32_t n_tokens, int32_t* out) {
+void i2s_dot_row(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, uint32_t n_tokens, int32_t* out) {
     for (uint32_t t0 = 0; t0 < n_tokens; t0 += 4) {
         const int8_t* qt = q + t0 * q_stride;
         switch (std::min(4u, n_tokens - t0)) {
@@ -42,6 +43,13 @@ void i2s_dot(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t
         }
     }
 }
+
+void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
+             uint32_t n_tokens, int32_t* out, size_t out_stride) {
+    for_each_row(rows, n_rows, k, n_tokens, out, out_stride,
+                 [&](const uint8_t* row, int32_t* dots) { i2s_dot_row(row, q, q_stride, qsum, k, n_tokens, dots); });
+}
+
 
 // Four accumulators, so that the FMA latency never limits the stream. Every token goes through the same
 // code (no multi-token variant with another summation order), so batched and one-by-one evaluation

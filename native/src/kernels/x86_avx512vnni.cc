@@ -5,6 +5,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels.h"
@@ -31,44 +32,83 @@ void repack(uint8_t* row, uint32_t k) {
 }
 
 // vpdpbusd multiplies 4 unsigned codes by 4 signed activations and adds them into an int32 lane in one
-// instruction: 64 multiply-adds per 512-bit instruction. Its latency is several cycles, so a single
-// token keeps four accumulators; a tile keeps one per token (T chains of four each per step).
-template <uint32_t T>
-void i2s_dot_tile(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, int32_t* out) {
-    constexpr int A = T == 1 ? 4 : 1;
-    const __m512i mask = _mm512_set1_epi8(3);
-    __m512i acc[T][A];
-    for (uint32_t t = 0; t < T; ++t)
-        for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_si512();
-    const uint32_t pairs = k / 256;
-    for (uint32_t pr = 0; pr < pairs; ++pr) {
-        const __m512i b = _mm512_loadu_si512((const void*)(row + pr * 64));
-        const __m512i c[4] = {_mm512_and_si512(_mm512_srli_epi16(b, 6), mask), _mm512_and_si512(_mm512_srli_epi16(b, 4), mask),
-                              _mm512_and_si512(_mm512_srli_epi16(b, 2), mask), _mm512_and_si512(b, mask)};
-        for (uint32_t t = 0; t < T; ++t) {
-            const int8_t* qp = q + t * q_stride + pr * 256;
-            for (int g = 0; g < 4; ++g)
-                acc[t][g % A] = _mm512_dpbusd_epi32(acc[t][g % A], c[g], _mm512_loadu_si512((const void*)(qp + 64 * g)));
-        }
-    }
-    for (uint32_t t = 0; t < T; ++t) {
-        __m512i sum = acc[t][0];
-        for (int a = 1; a < A; ++a) sum = _mm512_add_epi32(sum, acc[t][a]);
-        int32_t total = hsum_epi32(_mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1)));
-        if (k % 256) {  // the odd trailing block, in the file's layout
-            __m256i cb[4];
-            decode_block(row + pairs * 64, cb);
-            const int8_t* qb = q + t * q_stride + pairs * 256;
-            __m256i s = _mm256_setzero_si256();
-            for (int g = 0; g < 4; ++g) s = _mm256_dpbusd_epi32(s, cb[g], _mm256_loadu_si256((const __m256i*)(qb + 32 * g)));
-            total += hsum_epi32(s);
-        }
-        out[t] = total - qsum[t];
-    }
+// instruction: 64 multiply-adds per 512-bit instruction. The sums below are of the biased codes; the
+// caller subtracts qsum.
+
+// The odd trailing 128-element block of a row (k % 256 == 128), in the file's layout.
+int32_t tail_sum(const uint8_t* row, const int8_t* q, uint32_t k) {
+    if (k % 256 == 0) return 0;
+    __m256i c[4];
+    decode_block(row + k / 256 * 64, c);
+    const int8_t* qb = q + k / 256 * 256;
+    __m256i s = _mm256_setzero_si256();
+    for (int g = 0; g < 4; ++g) s = _mm256_dpbusd_epi32(s, c[g], _mm256_loadu_si256((const __m256i*)(qb + 32 * g)));
+    return hsum_epi32(s);
 }
 
-void i2s_dot(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, uint32_t n_tokens, int32_t* out) {
-    with_tile(n_tokens, [&](auto T) { i2s_dot_tile<decltype(T)::value>(row, q, q_stride, qsum, k, out); });
+int32_t reduce(__m512i v) { return hsum_epi32(_mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1))); }
+
+// One row against one token (decoding): four accumulators hide vpdpbusd's latency.
+int32_t row_sum(const uint8_t* row, const int8_t* q, uint32_t k) {
+    const __m512i mask = _mm512_set1_epi8(3);
+    __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+    for (uint32_t pr = 0; pr < k / 256; ++pr) {
+        const __m512i b = _mm512_loadu_si512((const void*)(row + pr * 64));
+        for (int g = 0; g < 4; ++g) {
+            const __m512i c = _mm512_and_si512(_mm512_srli_epi16(b, 6 - 2 * g), mask);
+            acc[g] = _mm512_dpbusd_epi32(acc[g], c, _mm512_loadu_si512((const void*)(q + pr * 256 + 64 * g)));
+        }
+    }
+    return reduce(_mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]))) + tail_sum(row, q, k);
+}
+
+// R rows against T tokens (prefill), R, T <= 4: each decoded code vector serves T tokens and each
+// activation load R rows, so per 16 vpdpbusd there are only 8 loads and 8 decode operations; the 16
+// accumulators are independent chains. Twice the throughput of a one-row tile of 8 tokens here.
+template <uint32_t R, uint32_t T>
+void block_sums(const uint8_t* rows, const int8_t* q, size_t q_stride, uint32_t k, int32_t* out, size_t out_stride) {
+    const __m512i mask = _mm512_set1_epi8(3);
+    const size_t row_bytes = k / 4;
+    __m512i acc[R][T];
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_si512();
+    for (uint32_t pr = 0; pr < k / 256; ++pr) {
+        for (int g = 0; g < 4; ++g) {
+            __m512i c[R];
+            for (uint32_t r = 0; r < R; ++r) {
+                const __m512i b = _mm512_loadu_si512((const void*)(rows + r * row_bytes + pr * 64));
+                c[r] = _mm512_and_si512(_mm512_srli_epi16(b, 6 - 2 * g), mask);
+            }
+            for (uint32_t t = 0; t < T; ++t) {
+                const __m512i a = _mm512_loadu_si512((const void*)(q + t * q_stride + pr * 256 + 64 * g));
+                for (uint32_t r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], c[r], a);
+            }
+        }
+    }
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t t = 0; t < T; ++t) out[t * out_stride + r] = reduce(acc[r][t]) + tail_sum(rows + r * row_bytes, q + t * q_stride, k);
+}
+
+void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
+             uint32_t n_tokens, int32_t* out, size_t out_stride) {
+    const size_t row_bytes = k / 4;
+    if (n_tokens == 1) {
+        for (uint32_t r = 0; r < n_rows; ++r) out[r] = row_sum(rows + r * row_bytes, q, k) - qsum[0];
+        return;
+    }
+    for (uint32_t t0 = 0; t0 < n_tokens; t0 += 4) {
+        const uint32_t nt = std::min(4u, n_tokens - t0);
+        for (uint32_t r0 = 0; r0 < n_rows; r0 += 4) {
+            with_constant<4>(n_rows - r0, [&](auto R) {
+                with_constant<4>(nt, [&](auto T) {
+                    block_sums<decltype(R)::value, decltype(T)::value>(rows + r0 * row_bytes, q + t0 * q_stride, q_stride, k,
+                                                                       out + t0 * out_stride + r0, out_stride);
+                });
+            });
+        }
+        for (uint32_t t = t0; t < t0 + nt; ++t)
+            for (uint32_t r = 0; r < n_rows; ++r) out[t * out_stride + r] -= qsum[t];
+    }
 }
 
 // Per block of 32: vpdpbusd needs an unsigned operand, so |w| times x carrying w's sign; the two
