@@ -32,8 +32,8 @@ void repack(uint8_t* row, uint32_t k) {
 }
 
 // vpdpbusd multiplies 4 unsigned codes by 4 signed activations and adds them into an int32 lane in one
-// instruction: 64 multiply-adds per 512-bit instruction. The sums below are of the biased codes; the
-// caller subtracts qsum.
+// instruction: 64 multiply-adds per 512-bit instruction. It multiplies the biased codes (w + 1), so the
+// dot products subtract the token's qsum.
 
 // The odd trailing 128-element block of a row (k % 256 == 128), in the file's layout.
 int32_t tail_sum(const uint8_t* row, const int8_t* q, uint32_t k) {
@@ -66,7 +66,7 @@ int32_t row_sum(const uint8_t* row, const int8_t* q, uint32_t k) {
 // activation load R rows, so per 16 vpdpbusd there are only 8 loads and 8 decode operations; the 16
 // accumulators are independent chains. Twice the throughput of a one-row tile of 8 tokens here.
 template <uint32_t R, uint32_t T>
-void block_sums(const uint8_t* rows, const int8_t* q, size_t q_stride, uint32_t k, int32_t* out, size_t out_stride) {
+void block_dots(const uint8_t* rows, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, int32_t* out, size_t out_stride) {
     const __m512i mask = _mm512_set1_epi8(3);
     const size_t row_bytes = k / 4;
     __m512i acc[R][T];
@@ -86,7 +86,8 @@ void block_sums(const uint8_t* rows, const int8_t* q, size_t q_stride, uint32_t 
         }
     }
     for (uint32_t r = 0; r < R; ++r)
-        for (uint32_t t = 0; t < T; ++t) out[t * out_stride + r] = reduce(acc[r][t]) + tail_sum(rows + r * row_bytes, q + t * q_stride, k);
+        for (uint32_t t = 0; t < T; ++t)
+            out[t * out_stride + r] = reduce(acc[r][t]) + tail_sum(rows + r * row_bytes, q + t * q_stride, k) - qsum[t];
 }
 
 void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
@@ -101,13 +102,11 @@ void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_str
         for (uint32_t r0 = 0; r0 < n_rows; r0 += 4) {
             with_constant<4>(n_rows - r0, [&](auto R) {
                 with_constant<4>(nt, [&](auto T) {
-                    block_sums<decltype(R)::value, decltype(T)::value>(rows + r0 * row_bytes, q + t0 * q_stride, q_stride, k,
+                    block_dots<decltype(R)::value, decltype(T)::value>(rows + r0 * row_bytes, q + t0 * q_stride, q_stride, qsum + t0, k,
                                                                        out + t0 * out_stride + r0, out_stride);
                 });
             });
         }
-        for (uint32_t t = t0; t < t0 + nt; ++t)
-            for (uint32_t r = 0; r < n_rows; ++r) out[t * out_stride + r] -= qsum[t];
     }
 }
 
