@@ -110,15 +110,66 @@ void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_str
     }
 }
 
-// Per block of 32: vpdpbusd needs an unsigned operand, so |w| times x carrying w's sign; the two
-// activation planes are weighed 254 : 1.
+// The int8 head. vpdpbusd needs an unsigned operand, so |w| times x carrying w's sign; the two activation
+// planes are weighed 254 : 1. This is the 256-bit form for one block of 32: 8 int32 lanes.
+__m256i q8_block(__m256i wv, const int8_t* q, const int8_t* r) {
+    const __m256i aw = _mm256_sign_epi8(wv, wv);
+    const __m256i pq = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)q), wv));
+    return _mm256_dpbusd_epi32(_mm256_mullo_epi32(pq, _mm256_set1_epi32(254)), aw,
+                               _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)r), wv));
+}
+
+// How far ahead of the row being read the head prefetches its weights. One thread reads them at about
+// half the memory's speed without it (the work between loads keeps too few misses in flight); 4 KB
+// ahead measured best, 1.7 times as fast, on an EPYC (Zen 4). The ternary rows gain nothing from it.
+constexpr size_t kPrefetchAhead = 4096;
+
+// Two blocks per 512-bit step: AVX-512 has no byte sign instruction, so x is negated under the mask of
+// w's sign bits. The 16 lanes hold two blocks, each scaled by its own ws * xs: the products of 16
+// blocks are made once and spread over the lanes by a permute.
+template <uint32_t T>
+void q8_tile(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, float* out) {
+    const __m512i zero = _mm512_setzero_si512(), k254 = _mm512_set1_epi32(254);
+    const __m512i lane_block = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const uint32_t nb = k / 32;
+    __m512 acc[T];
+    for (uint32_t t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    for (uint32_t b0 = 0; b0 + 2 <= nb; b0 += 16) {
+        const uint32_t n = std::min(16u, nb - b0) & ~1u;  // whole pairs of blocks in this group
+        const __mmask16 live = (__mmask16)((1u << n) - 1);
+        const __m512 wsc = _mm512_maskz_loadu_ps(live, ws + b0);
+        __m512 sc[T];
+        for (uint32_t t = 0; t < T; ++t) sc[t] = _mm512_mul_ps(wsc, _mm512_maskz_loadu_ps(live, xs + (size_t)t * nb + b0));
+        for (uint32_t j = 0; j < n; j += 2) {
+            const int8_t* wp = w + (size_t)(b0 + j) * 32;
+            _mm_prefetch((const char*)wp + kPrefetchAhead, _MM_HINT_T0);
+            const __m512i wv = _mm512_loadu_si512((const void*)wp);
+            const __m512i aw = _mm512_abs_epi8(wv);
+            const __mmask64 neg = _mm512_movepi8_mask(wv);
+            const __m512i idx = _mm512_add_epi32(lane_block, _mm512_set1_epi32((int)j));
+            for (uint32_t t = 0; t < T; ++t) {
+                const int8_t* q = xq + (size_t)t * 2 * k + (b0 + j) * 32;
+                const __m512i qv = _mm512_loadu_si512((const void*)q), rv = _mm512_loadu_si512((const void*)(q + k));
+                const __m512i pq = _mm512_dpbusd_epi32(zero, aw, _mm512_mask_sub_epi8(qv, neg, zero, qv));
+                const __m512i p = _mm512_dpbusd_epi32(_mm512_mullo_epi32(pq, k254), aw, _mm512_mask_sub_epi8(rv, neg, zero, rv));
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_permutexvar_ps(idx, sc[t]), acc[t]);
+            }
+        }
+    }
+    for (uint32_t t = 0; t < T; ++t) {
+        float total = _mm512_reduce_add_ps(acc[t]);
+        if (nb % 2) {  // an odd trailing block
+            const uint32_t b = nb - 1;
+            const int8_t* q = xq + (size_t)t * 2 * k + b * 32;
+            const __m256i p = q8_block(_mm256_loadu_si256((const __m256i*)(w + b * 32)), q, q + k);
+            total += hsum_ps(_mm256_cvtepi32_ps(p)) * (ws[b] * xs[(size_t)t * nb + b]);
+        }
+        out[t] = total;
+    }
+}
+
 void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
-    const __m256i k254 = _mm256_set1_epi32(254);
-    q8_dot_blocks(w, ws, xq, xs, k, n_tokens, out, [&](__m256i wv, const int8_t* q, const int8_t* r) {
-        const __m256i aw = _mm256_sign_epi8(wv, wv);
-        const __m256i pq = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)q), wv));
-        return _mm256_dpbusd_epi32(_mm256_mullo_epi32(pq, k254), aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)r), wv));
-    });
+    with_tile(n_tokens, [&](auto T) { q8_tile<decltype(T)::value>(w, ws, xq, xs, k, out); });
 }
 
 }  // namespace
