@@ -108,7 +108,7 @@ for (const kernel of addon.kernels) {
     const rng = new Random(13);
     const int8 = (n: number) => Int8Array.from({ length: n }, () => rng.below(255) - 127);
     const scales = (n: number) => Float32Array.from({ length: n }, () => rng.float() * 0.01);
-    for (const k of [32, 96, 2560]) {
+    for (const k of [32, 96, 1184, 2560]) {
       for (const n of [1, 3, 8]) {
         const w = int8(k);
         const ws = scales(k / 32);

@@ -31,21 +31,3 @@ static inline float hsum_ps(__m256 v) {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
-
-// The int8 head's loop (kernels.h, Q8DotFn) around one instruction set's block product: block(wv, q, r)
-// returns 8 int32 lanes summing to 254 * w.q + w.r over the 32 weights wv and activations q and r.
-template <typename BlockDot>
-static inline void q8_dot_blocks(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k,
-                                 uint32_t n_tokens, float* out, BlockDot block) {
-    for (uint32_t t = 0; t < n_tokens; ++t) {
-        const int8_t* q = xq + (size_t)t * 2 * k;
-        const int8_t* r = q + k;
-        const float* s = xs + (size_t)t * (k / 32);
-        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-        for (uint32_t b = 0; b < k / 32; ++b) {
-            const __m256i p = block(_mm256_loadu_si256((const __m256i*)(w + b * 32)), q + b * 32, r + b * 32);
-            acc[b & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(ws[b] * s[b]), acc[b & 1]);
-        }
-        out[t] = hsum_ps(_mm256_add_ps(acc[0], acc[1]));
-    }
-}
