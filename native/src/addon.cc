@@ -522,8 +522,10 @@ Napi::Value Q8Dot(const Napi::CallbackInfo& info) {
     const size_t k = w.ElementLength();
     if (k == 0 || k % 32 != 0 || ws.ElementLength() != k / 32 || xq.ElementLength() != 2 * k * n || xs.ElementLength() != n * k / 32)
         throw Napi::RangeError::New(env, "q8Dot: w needs a multiple of 32 values, ws one scale per 32, xq 2 * nTokens rows and xs nTokens * k / 32 scales");
+    std::vector<float> xsum(xs.ElementLength());
+    q8_block_sums(xq.Data(), xs.Data(), n, (uint32_t)k, xsum.data());
     float out[kMaxTileTokens];
-    kern.q8_dot(w.Data(), ws.Data(), xq.Data(), xs.Data(), (uint32_t)k, n, out);
+    kern.q8_dot(w.Data(), ws.Data(), xq.Data(), xs.Data(), xsum.data(), (uint32_t)k, n, out);
     return to_array(env, out, n);
 }
 

@@ -158,7 +158,8 @@ void output_logits(Context& ctx, ThreadPool& pool, const float* x, uint32_t n_ro
     if (q8) {
         ctx.head_q.resize((size_t)n_rows * d * 2);
         ctx.head_s.resize((size_t)n_rows * d / 32);
-        quantize_q8_blocks(x, n_rows, d, ctx.head_q.data(), ctx.head_s.data());
+        ctx.head_sum.resize((size_t)n_rows * d / 32);
+        quantize_q8_blocks(x, n_rows, d, ctx.head_q.data(), ctx.head_s.data(), ctx.head_sum.data());
     }
     pool.run([&](int ith, int nth) {
         int v0, v1;
@@ -169,7 +170,7 @@ void output_logits(Context& ctx, ThreadPool& pool, const float* x, uint32_t n_ro
                 const uint32_t nr = std::min(kMaxTileTokens, n_rows - r0);
                 if (q8) {
                     kern.q8_dot(m.output_q8 + (size_t)v * d, m.output_q8_scale + (size_t)v * d / 32, ctx.head_q.data() + (size_t)r0 * d * 2,
-                                ctx.head_s.data() + (size_t)r0 * d / 32, d, nr, dots);
+                                ctx.head_s.data() + (size_t)r0 * d / 32, ctx.head_sum.data() + (size_t)r0 * d / 32, d, nr, dots);
                     for (uint32_t r = 0; r < nr; ++r) logits[(size_t)(r0 + r) * nv + v] = dots[r];
                 } else {
                     kern.f16_dot(m.output + (size_t)v * d, x + (size_t)r0 * d, d, d, nr, dots);

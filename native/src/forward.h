@@ -29,8 +29,8 @@ struct Context {
     std::vector<float> scores;
     std::vector<double> rope_inv_freq;
     QuantizedActs acts;
-    std::vector<int8_t> head_q;   // the final hidden states in int8 blocks, for the Q8 head
-    std::vector<float> head_s;
+    AlignedVector<int8_t> head_q;           // the final hidden states in int8 blocks, for the Q8 head
+    AlignedVector<float> head_s, head_sum;  // their block scales and sums
 
     // Logits of the evaluated positions that were asked for: [n_logit_rows][n_vocab].
     std::vector<float> logits;

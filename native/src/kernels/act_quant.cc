@@ -36,7 +36,7 @@ void quantize_activation_row(const float* x, uint32_t t, QuantizedActs& out) {
     out.qsum[t] = sum;
 }
 
-void quantize_q8_blocks(const float* x, uint32_t n_tokens, uint32_t k, int8_t* q, float* scale) {
+void quantize_q8_blocks(const float* x, uint32_t n_tokens, uint32_t k, int8_t* q, float* scale, float* sum) {
     for (uint32_t t = 0; t < n_tokens; ++t) {
         int8_t* qt = q + (size_t)t * 2 * k;
         int8_t* rt = qt + k;
@@ -53,6 +53,22 @@ void quantize_q8_blocks(const float* x, uint32_t n_tokens, uint32_t k, int8_t* q
                 rt[b * 32 + i] = (int8_t)std::max(-127.0f, std::min(127.0f, std::nearbyint((xb[i] * inv - v) * 254.0f)));
             }
             scale[(size_t)t * (k / 32) + b] = s / 254.0f;
+        }
+    }
+    q8_block_sums(q, scale, n_tokens, k, sum);
+}
+
+void q8_block_sums(const int8_t* q, const float* scale, uint32_t n_tokens, uint32_t k, float* sum) {
+    for (uint32_t t = 0; t < n_tokens; ++t) {
+        const int8_t* qt = q + (size_t)t * 2 * k;
+        for (uint32_t b = 0; b < k / 32; ++b) {
+            int32_t sq = 0, sr = 0;
+            for (uint32_t i = b * 32; i < b * 32 + 32; ++i) {
+                sq += qt[i];
+                sr += qt[k + i];
+            }
+            const size_t at = (size_t)t * (k / 32) + b;
+            sum[at] = scale[at] * (float)(254 * sq + sr);
         }
     }
 }

@@ -33,7 +33,7 @@ void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_str
     });
 }
 
-void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
+void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float*, uint32_t k, uint32_t n_tokens, float* out) {
     q8_dot_blocks_neon(w, ws, xq, xs, k, n_tokens, out, [](int8x16_t w0, int8x16_t w1, const int8_t* qb, const int8_t* rb) {
         const int32x4_t dq = vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, vld1q_s8(qb)), w1, vld1q_s8(qb + 16));
         const int32x4_t dr = vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, vld1q_s8(rb)), w1, vld1q_s8(rb + 16));

@@ -43,7 +43,7 @@ void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_str
 
 // Per block of 32: int8 products of at most 127 * 127, two per int16 lane (vmull then vmlal) before
 // widening, which stays below 32767. 254 * w.q + w.r then scales the block in float.
-void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
+void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float*, uint32_t k, uint32_t n_tokens, float* out) {
     auto dot32 = [](int8x16_t w0, int8x16_t w1, const int8_t* x) {
         const int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
         const int16x8_t p0 = vmlal_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), vget_high_s8(w0), vget_high_s8(x0));

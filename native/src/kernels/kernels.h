@@ -25,8 +25,10 @@ using F16AxpyFn = void (*)(float a, const uint16_t* v, float* y, uint32_t k);
 // residual plane xq[t][k..2k)) with x ~ xs[b] * (254 * q + r) per block of 32 (q8 activation rounding
 // alone would add as much error as the weights' own). out[t] = sum_b ws[b] * xs[t][b] *
 // (254 * sum_i w[i] q[i] + sum_i w[i] r[i]); token t's planes start at t * 2k, its scales at t * k / 32.
-// All values are in [-127, 127] (the sign trick needs a negatable weight).
-using Q8DotFn = void (*)(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out);
+// xsum[t][b] = xs[t][b] * (254 * sum q + sum r), each block's sum in the same units, serves kernels
+// that read the weights offset by 128 (q8_block_sums). All values are in [-127, 127].
+using Q8DotFn = void (*)(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float* xsum, uint32_t k,
+                         uint32_t n_tokens, float* out);
 
 // Rewrites one packed ternary row of k elements, in place, into the layout this set's i2s_dot reads
 // (done once at load; nullptr: the file's layout as it is).

@@ -44,7 +44,7 @@ void f16_axpy(float a, const uint16_t* v, float* y, uint32_t k) {
     for (uint32_t i = 0; i < k; ++i) y[i] += a * g_fp16.v[v[i]];
 }
 
-void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
+void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float*, uint32_t k, uint32_t n_tokens, float* out) {
     for (uint32_t t = 0; t < n_tokens; ++t) {
         const int8_t* q = xq + (size_t)t * 2 * k;
         const int8_t* r = q + k;

@@ -101,7 +101,8 @@ static void q8_dot_blocks(const int8_t* w, const float* ws, const int8_t* xq, co
 
 // Per block of 32: maddubs needs an unsigned operand, so it multiplies |w| by x carrying w's sign
 // (pairs stay below 2 * 127 * 127, no saturation); madd by 254 or 1 weighs the two activation planes.
-static void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, uint32_t k, uint32_t n_tokens, float* out) {
+static void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float*, uint32_t k, uint32_t n_tokens,
+                   float* out) {
     const __m256i ones = _mm256_set1_epi16(1), w254 = _mm256_set1_epi16(254);
     q8_dot_blocks(w, ws, xq, xs, k, n_tokens, out, [&](__m256i wv, const int8_t* q, const int8_t* r) {
         const __m256i aw = _mm256_sign_epi8(wv, wv);
