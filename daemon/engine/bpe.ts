@@ -1,5 +1,6 @@
 // Byte-pair merging of one pre-tokenized word, lowest merge rank first, leftmost first on ties.
 // A heap keeps long words (minified code, base64) at O(n log n) instead of O(n^2).
+import type { MergeTable } from './merge-table.js';
 
 interface Candidate {
   rank: number;
@@ -48,9 +49,9 @@ class MinHeap {
   }
 }
 
-/** Splits a byte-level word into its BPE symbols. ranks maps "left right" to the merge's priority. */
-export function bpeMerge(word: string, ranks: ReadonlyMap<string, number>): string[] {
-  const sym = Array.from(word);
+/** Merges a word's symbol ids (its byte-level characters) into its BPE symbols. */
+export function bpeMerge(symbols: readonly number[], merges: MergeTable): number[] {
+  const sym = symbols.slice();
   if (sym.length < 2) return sym;
   const next = sym.map((_, i) => (i + 1 < sym.length ? i + 1 : -1));
   const prev = sym.map((_, i) => i - 1);
@@ -58,8 +59,8 @@ export function bpeMerge(word: string, ranks: ReadonlyMap<string, number>): stri
   const heap = new MinHeap();
   const consider = (left: number, right: number): void => {
     if (left < 0 || right < 0) return;
-    const rank = ranks.get(`${sym[left]} ${sym[right]}`);
-    if (rank !== undefined) heap.push({ rank, left, right });
+    const slot = merges.find(sym[left]!, sym[right]!);
+    if (slot >= 0) heap.push({ rank: merges.rank(slot), left, right });
   };
   for (let i = 0; i + 1 < sym.length; i++) consider(i, i + 1);
 
@@ -67,8 +68,9 @@ export function bpeMerge(word: string, ranks: ReadonlyMap<string, number>): stri
     const { rank, left, right } = heap.pop()!;
     // Stale entries: a side was merged away or grew since this pair was queued.
     if (!alive[left] || !alive[right] || next[left] !== right) continue;
-    if (ranks.get(`${sym[left]} ${sym[right]}`) !== rank) continue;
-    sym[left] = sym[left]! + sym[right]!;
+    const slot = merges.find(sym[left]!, sym[right]!);
+    if (slot < 0 || merges.rank(slot) !== rank) continue;
+    sym[left] = merges.result(slot);
     alive[right] = false;
     next[left] = next[right]!;
     if (next[left]! >= 0) prev[next[left]!] = left;

@@ -27,13 +27,13 @@ export function textToByteChars(text: string): string {
   return out;
 }
 
-/** The bytes a byte-level token spells, or null if it holds a character outside the byte alphabet. */
-export function byteCharsToBytes(token: string): Uint8Array | null {
-  const out = new Uint8Array(token.length);
+/** Writes the bytes a byte-level token spells at out[at...] and returns their count, or -1 (out
+ * partly written) if the token holds a character outside the byte alphabet. */
+export function byteCharsInto(token: string, out: Uint8Array, at: number): number {
   for (let i = 0; i < token.length; i++) {
     const b = CHAR_TO_BYTE.get(token[i]!);
-    if (b === undefined) return null;
-    out[i] = b;
+    if (b === undefined) return -1;
+    out[at + i] = b;
   }
-  return out;
+  return token.length;
 }

@@ -1,7 +1,8 @@
 // Llama 3 byte-level BPE over the vocabulary stored in the GGUF file (tokenizer.ggml.*).
 // Text given to encode() is always plain text: special tokens are only ever added by id.
 import { bpeMerge } from './bpe.js';
-import { byteCharsToBytes, textToByteChars } from './byte-level.js';
+import { MergeTable } from './merge-table.js';
+import { byteCharsInto, textToByteChars } from './byte-level.js';
 import { preTokenize, preTokenizerFor, type PreTokenizerName } from './pretokenizer.js';
 
 /** tokenizer.ggml.token_type values (llama.cpp's llama_token_type). */
@@ -23,6 +24,7 @@ export interface TokenizerConfig {
 }
 
 const WORD_CACHE_LIMIT = 50_000;
+const utf8 = new TextEncoder();
 
 export class Tokenizer {
   readonly vocabSize: number;
@@ -38,8 +40,14 @@ export class Tokenizer {
   private readonly tokens: string[];
   private readonly types: Int32Array | null;
   private readonly textToId = new Map<string, number>();
-  private readonly ranks = new Map<string, number>();
-  private readonly bytesById: (Uint8Array | null)[];
+  private readonly merges: MergeTable;
+  // Symbols that merging can reach but the vocabulary lacks (none in Llama 3's), numbered from
+  // vocabSize on; their bytes fall back to single-byte tokens.
+  private readonly extraSymbols: string[] = [];
+  private readonly extraIds = new Map<string, number>();
+  // Every token's bytes in one buffer (control tokens: none): one object instead of 128,000.
+  private readonly tokenBytes: Uint8Array;
+  private readonly tokenStart: Uint32Array;
   private readonly cache = new Map<string, number[]>();
 
   constructor(tables: TokenizerTables, config: TokenizerConfig) {
@@ -57,10 +65,21 @@ export class Tokenizer {
       // Control tokens must never come out of user text, so they are not in the text lookup.
       if (!this.isControl(id) && !this.textToId.has(text)) this.textToId.set(text, id);
     });
+    this.merges = new MergeTable(tables.merges.length);
     tables.merges.forEach((merge, rank) => {
-      if (!this.ranks.has(merge)) this.ranks.set(merge, rank);
+      // "left right": byte-level symbols hold no space, so a merge with another count never applies.
+      const parts = merge.split(' ');
+      if (parts.length !== 2) return;
+      const [left, right] = parts as [string, string];
+      this.merges.add(this.symbolId(left), this.symbolId(right), rank, this.symbolId(left + right));
     });
-    this.bytesById = tables.tokens.map((text, id) => this.tokenBytes(text, id));
+    // Spelled in place: UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const spelled = new Uint8Array(tables.tokens.reduce((n, text) => n + 3 * text.length, 0));
+    this.tokenStart = new Uint32Array(this.vocabSize + 1);
+    tables.tokens.forEach((text, id) => {
+      this.tokenStart[id + 1] = this.tokenStart[id]! + this.spell(text, id, spelled, this.tokenStart[id]!);
+    });
+    this.tokenBytes = spelled.slice(0, this.tokenStart[this.vocabSize]);
 
     this.bosId = this.checkedId(config.bosId ?? this.idOfText('<|begin_of_text|>'), 'bos');
     this.eosId = this.checkedId(config.eosId ?? this.idOfText('<|end_of_text|>'), 'eos');
@@ -79,9 +98,10 @@ export class Tokenizer {
     return ids;
   }
 
-  /** The raw bytes of a token; control tokens render as nothing. */
+  /** The raw bytes of a token (a view: do not keep or change it); control tokens render as nothing. */
   bytesOf(id: number): Uint8Array {
-    return this.bytesById[id] ?? new Uint8Array(0);
+    if (!(id >= 0 && id < this.vocabSize)) return new Uint8Array(0);
+    return this.tokenBytes.subarray(this.tokenStart[id], this.tokenStart[id + 1]);
   }
 
   /** Whole-sequence decode (for streams use Detokenizer, which never splits a UTF-8 sequence). */
@@ -111,14 +131,13 @@ export class Tokenizer {
       ids = [whole];
     } else {
       ids = [];
-      for (const symbol of bpeMerge(word, this.ranks)) {
-        const id = this.textToId.get(symbol);
-        if (id !== undefined) {
+      for (const id of bpeMerge(Array.from(word, (ch) => this.symbolId(ch)), this.merges)) {
+        if (id < this.vocabSize) {
           ids.push(id);
           continue;
         }
         // A symbol the vocabulary lacks: fall back to its single bytes.
-        for (const ch of symbol) {
+        for (const ch of this.extraSymbols[id - this.vocabSize]!) {
           const byteId = this.textToId.get(ch);
           if (byteId === undefined) throw new Error(`the vocabulary has no token for byte-level symbol "${ch}"`);
           ids.push(byteId);
@@ -130,12 +149,23 @@ export class Tokenizer {
     return ids;
   }
 
-  private tokenBytes(text: string, id: number): Uint8Array | null {
-    if (this.isControl(id)) return null;
-    const type = this.types?.[id];
-    if (type === TokenType.userDefined) return new TextEncoder().encode(text);
-    // Byte-level spelling; a token outside that alphabet (a special without a type) renders as its text.
-    return byteCharsToBytes(text) ?? new TextEncoder().encode(text);
+  /** The id merging knows a symbol by: its token's, or one past the vocabulary. */
+  private symbolId(text: string): number {
+    const id = this.textToId.get(text) ?? this.extraIds.get(text);
+    if (id !== undefined) return id;
+    const extra = this.vocabSize + this.extraSymbols.length;
+    this.extraSymbols.push(text);
+    this.extraIds.set(text, extra);
+    return extra;
+  }
+
+  /** Writes a token's bytes at out[at...]; returns their count. */
+  private spell(text: string, id: number, out: Uint8Array, at: number): number {
+    if (this.isControl(id)) return 0;
+    // Byte-level spelling; a user-defined token, or one outside that alphabet (a special without a
+    // type), renders as its text.
+    const n = this.types?.[id] === TokenType.userDefined ? -1 : byteCharsInto(text, out, at);
+    return n >= 0 ? n : utf8.encodeInto(text, out.subarray(at)).written;
   }
 
   private idOfText(text: string): number | undefined {

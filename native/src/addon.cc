@@ -263,6 +263,9 @@ Napi::Value ModelWrap::Vocab(const Napi::CallbackInfo& info) {
         } else {
             o.Set("tokenTypes", env.Null());
         }
+        // The header's pages (the tables, megabytes of them) are not read again: let them go from this
+        // process, as the weights' pages went at load.
+        release_mapped_range(f.map.data, f.data_offset);
         return o;
     } catch (const std::exception& ex) {
         throw Napi::Error::New(env, ex.what());

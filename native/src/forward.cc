@@ -189,8 +189,9 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
     const uint32_t d = hp.n_embd, kvd = hp.kv_dim(), ff = hp.n_ff, pos0 = ctx.n_past;
     float* x = ctx.x.data();
 
+    std::vector<uint16_t> row(d);
     for (uint32_t t = 0; t < n; ++t) {
-        const uint16_t* e = m.tok_embd + (size_t)tokens[t] * d;
+        const uint16_t* e = embedding_row(m, tokens[t], row.data());
         for (uint32_t i = 0; i < d; ++i) x[(size_t)t * d + i] = g_fp16.v[e[i]];
     }
 

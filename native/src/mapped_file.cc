@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <string>
+#include <utility>
+
 MappedFile::MappedFile(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
@@ -34,28 +37,51 @@ MappedFile::MappedFile(const std::string& path) {
         throw std::runtime_error(path + ": the file is empty");
     }
     void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    ::close(fd);
-    if (p == MAP_FAILED) throw std::runtime_error(path + ": cannot map the file (" + std::strerror(e) + ")");
+    if (p == MAP_FAILED) {
+        int e = errno;
+        ::close(fd);
+        throw std::runtime_error(path + ": cannot map the file (" + std::strerror(e) + ")");
+    }
     data = static_cast<const uint8_t*>(p);
+    this->fd = fd;
 }
 
-MappedFile::~MappedFile() {
+MappedFile::~MappedFile() { release(); }
+
+void MappedFile::release() {
     if (data) munmap(const_cast<uint8_t*>(data), size);
+    if (fd >= 0) ::close(fd);
+    data = nullptr;
+    size = 0;
+    fd = -1;
 }
 
-MappedFile::MappedFile(MappedFile&& o) noexcept : data(o.data), size(o.size) {
+MappedFile::MappedFile(MappedFile&& o) noexcept : data(o.data), size(o.size), fd(o.fd) {
     o.data = nullptr;
     o.size = 0;
+    o.fd = -1;
 }
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
     if (this != &o) {
-        if (data) munmap(const_cast<uint8_t*>(data), size);
-        data = o.data;
-        size = o.size;
-        o.data = nullptr;
-        o.size = 0;
+        release();
+        std::swap(data, o.data);
+        std::swap(size, o.size);
+        std::swap(fd, o.fd);
     }
     return *this;
+}
+
+void MappedFile::read_at(uint64_t offset, void* dst, size_t n) const {
+    auto* out = static_cast<uint8_t*>(dst);
+    while (n > 0) {
+        const ssize_t got = ::pread64(fd, out, n, (off64_t)offset);  // 64-bit offsets on 32-bit ARM too
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0)
+            throw std::runtime_error(std::string("cannot read the model file at byte ") + std::to_string(offset) + " (" +
+                                     (got < 0 ? std::strerror(errno) : "unexpected end of file") + ")");
+        out += got;
+        offset += (uint64_t)got;
+        n -= (size_t)got;
+    }
 }

@@ -1,4 +1,4 @@
-// A read-only memory map of a whole file. The model's weights are used in place from this map.
+// A read-only memory map of a whole file, and its descriptor for reads that should not map pages in.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +7,7 @@
 struct MappedFile {
     const uint8_t* data = nullptr;
     size_t size = 0;
+    int fd = -1;
 
     MappedFile() = default;
     explicit MappedFile(const std::string& path);  // throws std::runtime_error("path: reason")
@@ -15,4 +16,11 @@ struct MappedFile {
     MappedFile& operator=(MappedFile&& other) noexcept;
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
+
+    // Copies bytes [offset, offset + n) with pread: through the page cache, but without mapping the
+    // file's pages into this process. Throws std::runtime_error when the file cannot be read there.
+    void read_at(uint64_t offset, void* dst, size_t n) const;
+
+private:
+    void release();
 };

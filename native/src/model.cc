@@ -76,15 +76,17 @@ void quantize_head_rows(const Model& m, int8_t* q, float* scale, uint32_t v0, ui
     }
 }
 
-// Copies the weights every token streams (ternary matrices, output matrix) into one huge-page arena and
-// drops their file pages, so they are resident once. The embedding stays in the file map when it is
-// not also the F16 output matrix: a token reads one row of it.
+// Copies the weights every token reads (ternary matrices, output matrix, norms) into one huge-page arena
+// and drops their file pages, so they are resident once. The embedding stays in the file when it is not
+// also the F16 output matrix: a token reads one row of it (embedding_row).
 void place_weights(Model& m, const Kernels& kernels) {
     const size_t nv = m.hp.n_vocab, d = m.hp.n_embd;
     const size_t out_bytes = nv * d * 2;
     size_t total = (m.head == HeadMode::F16 ? out_bytes : nv * d + nv * d / 32 * sizeof(float)) + 128;
     for (const LayerWeights& L : m.layers)
         for (const I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) total += (size_t)w->rows * w->cols / 4 + 64;
+    const size_t ff = m.hp.n_ff;
+    total += m.hp.n_layer * ((3 * d + ff) * sizeof(float) + 4 * 64) + d * sizeof(float) + 64;  // the norms
     m.arena = WeightArena(total);
     // In chunks, each released once copied: a 656 MB matrix is never resident twice.
     auto move = [&](const uint8_t* from, size_t bytes) {
@@ -97,6 +99,17 @@ void place_weights(Model& m, const Kernels& kernels) {
         }
         return to;
     };
+    // The norm weights (2 MB) as well, so that inference needs no page of the file map.
+    auto move_floats = [&](const float*& w, size_t n) {
+        w = reinterpret_cast<const float*>(move(reinterpret_cast<const uint8_t*>(w), n * sizeof(float)));
+    };
+    for (LayerWeights& L : m.layers) {
+        move_floats(L.attn_norm, d);
+        move_floats(L.attn_sub_norm, d);
+        move_floats(L.ffn_norm, d);
+        move_floats(L.ffn_sub_norm, ff);
+    }
+    move_floats(m.output_norm, d);
     for (LayerWeights& L : m.layers)
         for (I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
             uint8_t* packed = move(w->packed, (size_t)w->rows * w->cols / 4);
@@ -117,12 +130,19 @@ void place_weights(Model& m, const Kernels& kernels) {
     for (unsigned i = 0; i < n; ++i)
         workers.emplace_back(quantize_head_rows, std::cref(m), q, scale, (uint32_t)(nv * i / n), (uint32_t)(nv * (i + 1) / n));
     for (auto& w : workers) w.join();
-    // (The embedding lookup pages single rows of the F16 matrix back in.)
     m.output_q8 = q;
     m.output_q8_scale = scale;
 }
 
 }  // namespace
+
+const uint16_t* embedding_row(const Model& m, int32_t token, uint16_t* buf) {
+    const size_t bytes = (size_t)m.hp.n_embd * sizeof(uint16_t);
+    const uint8_t* row = reinterpret_cast<const uint8_t*>(m.tok_embd) + (size_t)token * bytes;
+    if (row >= m.arena.base && row < m.arena.base + m.arena.size) return reinterpret_cast<const uint16_t*>(row);
+    m.file.map.read_at((uint64_t)(row - m.file.map.data), buf, bytes);
+    return buf;
+}
 
 Model model_load(const std::string& path, const Kernels& kernels, HeadMode head) {
     Model m;

@@ -62,3 +62,8 @@ struct Model {
 // layout the kernel set reads (the model then works with that set only).
 // Throws std::runtime_error with a message naming the file.
 Model model_load(const std::string& path, const Kernels& kernels, HeadMode head = HeadMode::F16);
+
+// A token's F16 embedding row (n_embd values): in place when the embedding is the arena's F16 output
+// matrix, else read from the file into buf. A lookup in the map would keep the kernel's fault-around,
+// 64 KB per distinct token, resident: tens of MB after a few hundred tokens, up to the whole 656 MB.
+const uint16_t* embedding_row(const Model& m, int32_t token, uint16_t* buf);
