@@ -103,8 +103,12 @@ export interface NativeAddon {
   /** A kernel's int8-head dot products of one row (scale per 32 in ws) with nTokens (1-8) activations
    * given as two int8 planes per token (xq) and a scale per 32 (xs); see kernels.h, Q8DotFn. */
   q8Dot(w: Int8Array, ws: Float32Array, xq: Int8Array, xs: Float32Array, nTokens?: number, kernel?: string): number[];
-  /** y + a * f16(v), computed by a kernel (attention's weighted sum of values). */
-  f16Axpy(a: number, v: Uint16Array, y: Float32Array, kernel?: string): Float32Array;
+  /** A kernel's attention scores: q.length / dim query rows against k.length / dim F16 key rows,
+   * row-major (kernels.h, AttnScoresFn). */
+  attnScores(q: Float32Array, k: Uint16Array, dim: number, kernel?: string): Float32Array;
+  /** out + a kernel's weighted sums of F16 value rows, for nKeys.length rows each seeing its first
+   * nKeys[i] value rows with weights p[i][j] (kernels.h, AttnValuesFn). */
+  attnValues(p: Float32Array, nKeys: Uint32Array, v: Uint16Array, out: Float32Array, kernel?: string): Float32Array;
   /** Read bandwidth of this machine in GB/s (best of five reads of a buffer of that many MB). */
   probeBandwidth(megabytes: number, threads: number): number;
   /** sd_notify(3): true when sent, false when NOTIFY_SOCKET is unset. */

@@ -532,19 +532,46 @@ Napi::Value Q8Dot(const Napi::CallbackInfo& info) {
     return to_array(env, out, n);
 }
 
-// f16Axpy(a, v, y, kernel?): y + a * f16(v) computed by a kernel, as a new Float32Array.
-Napi::Value F16Axpy(const Napi::CallbackInfo& info) {
+// attnScores(q, k, dim, kernel?): a kernel's attention scores of q.length / dim query rows against
+// k.length / dim F16 keys, row-major (kernels.h, AttnScoresFn).
+Napi::Value AttnScores(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const char* sig = "f16Axpy(a: number, v: Uint16Array, y: Float32Array, kernel?: string)";
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, sig);
-    Napi::Uint16Array v = typed_arg<Napi::Uint16Array>(info, 1, napi_uint16_array, sig);
-    Napi::Float32Array y = typed_arg<Napi::Float32Array>(info, 2, napi_float32_array, sig);
+    const char* sig = "attnScores(q: Float32Array, k: Uint16Array, dim: number, kernel?: string)";
+    Napi::Float32Array q = typed_arg<Napi::Float32Array>(info, 0, napi_float32_array, sig);
+    Napi::Uint16Array k = typed_arg<Napi::Uint16Array>(info, 1, napi_uint16_array, sig);
+    const uint32_t dim = checked_uint(env, info[2], "dim", 1, 1 << 16);
     const Kernels& kern = kernels_named(env, info[3]);
-    if (v.ElementLength() != y.ElementLength()) throw Napi::RangeError::New(env, "f16Axpy: v and y must have the same length");
-    Napi::Float32Array out = Napi::Float32Array::New(env, y.ElementLength());
-    std::memcpy(out.Data(), y.Data(), y.ElementLength() * sizeof(float));
-    kern.f16_axpy(info[0].As<Napi::Number>().FloatValue(), v.Data(), out.Data(), (uint32_t)v.ElementLength());
-    return out;
+    if (q.ElementLength() % dim != 0 || k.ElementLength() % dim != 0 || q.ElementLength() == 0 || k.ElementLength() == 0)
+        throw Napi::RangeError::New(env, "attnScores: q and k must hold whole rows of dim values");
+    const uint32_t n_q = (uint32_t)(q.ElementLength() / dim), n_k = (uint32_t)(k.ElementLength() / dim);
+    Napi::Float32Array s = Napi::Float32Array::New(env, (size_t)n_q * n_k);
+    kern.attn_scores(q.Data(), n_q, k.Data(), dim, n_k, dim, s.Data(), n_k);
+    return s;
+}
+
+// attnValues(p, nKeys, v, out, kernel?): out + the weighted sums of F16 value rows, as a new array, for
+// nKeys.length rows (kernels.h, AttnValuesFn); p holds a weight per row and value row.
+Napi::Value AttnValues(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const char* sig = "attnValues(p: Float32Array, nKeys: Uint32Array, v: Uint16Array, out: Float32Array, kernel?: string)";
+    Napi::Float32Array p = typed_arg<Napi::Float32Array>(info, 0, napi_float32_array, sig);
+    Napi::Uint32Array n_keys = typed_arg<Napi::Uint32Array>(info, 1, napi_uint32_array, sig);
+    Napi::Uint16Array v = typed_arg<Napi::Uint16Array>(info, 2, napi_uint16_array, sig);
+    Napi::Float32Array out = typed_arg<Napi::Float32Array>(info, 3, napi_float32_array, sig);
+    const Kernels& kern = kernels_named(env, info[4]);
+    const size_t n_q = n_keys.ElementLength();
+    if (n_q == 0 || out.ElementLength() % n_q != 0 || out.ElementLength() == 0)
+        throw Napi::RangeError::New(env, "attnValues: out must hold one row of dim values per entry of nKeys");
+    const size_t dim = out.ElementLength() / n_q;
+    if (v.ElementLength() % dim != 0 || p.ElementLength() != n_q * (v.ElementLength() / dim))
+        throw Napi::RangeError::New(env, "attnValues: v must hold whole rows and p one weight per row and value row");
+    const size_t n_v = v.ElementLength() / dim;
+    for (size_t i = 0; i < n_q; ++i)
+        if (n_keys[i] > n_v) throw Napi::RangeError::New(env, "attnValues: a row sees more keys than v holds");
+    Napi::Float32Array result = Napi::Float32Array::New(env, out.ElementLength());
+    std::memcpy(result.Data(), out.Data(), out.ElementLength() * sizeof(float));
+    kern.attn_values(p.Data(), n_v, n_keys.Data(), (uint32_t)n_q, v.Data(), dim, (uint32_t)dim, result.Data());
+    return result;
 }
 
 // probeBandwidth(megabytes, threads): the best of five timed reads of a buffer, in GB/s. glibc's
@@ -592,7 +619,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("i2sDot", Napi::Function::New(env, I2sDot));
     exports.Set("f16Dot", Napi::Function::New(env, F16Dot));
     exports.Set("q8Dot", Napi::Function::New(env, Q8Dot));
-    exports.Set("f16Axpy", Napi::Function::New(env, F16Axpy));
+    exports.Set("attnScores", Napi::Function::New(env, AttnScores));
+    exports.Set("attnValues", Napi::Function::New(env, AttnValues));
     exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
     exports.Set("probeBandwidth", Napi::Function::New(env, ProbeBandwidth));
     return exports;

@@ -113,37 +113,66 @@ void rope(float* v, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, const s
 }
 
 // Causal attention for tokens [pos0, pos0 + n) against the cache; query head h reads KV head h / group.
+// A task is one KV head, a block of tokens and some of the heads that share that KV head: the kernels
+// take its query rows together, so each K and V row is read and converted once per task, not once per
+// query row. A prefill gives whole groups to a task; a decoding step, one token with too few tasks to
+// share, one head each. Each score and each output element is summed in a fixed order, so the bits do
+// not depend on how rows were grouped.
+constexpr uint32_t kAttnTokens = 8;
+
 void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, uint32_t n) {
     const HParams& hp = ctx.model->hp;
-    const uint32_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv;
+    const uint32_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv, kvd = hp.kv_dim();
     const float scale = 1.0f / std::sqrt((float)hd);
     const Kernels& kern = *ctx.kernels;
-    const int n_tasks = (int)(n * hp.n_head);
-    ctx.scores.resize((size_t)pool.threads() * ctx.kv.n_ctx);
+    const uint32_t n_blocks = (n + kAttnTokens - 1) / kAttnTokens;
+    const uint32_t heads_per_task = n_blocks * hp.n_head_kv >= 2u * (uint32_t)pool.threads() ? group : 1;
+    const uint32_t tasks_per_kv = group / heads_per_task;
+    const int n_tasks = (int)(hp.n_head_kv * n_blocks * tasks_per_kv);
+    const uint32_t max_rows = kAttnTokens * heads_per_task;
+    const uint32_t n_keys_max = pos0 + n;
+    const size_t per_thread = (size_t)max_rows * (n_keys_max + 2 * hd);
+    ctx.attn_scratch.resize(pool.threads() * per_thread);
+    ctx.attn_keys.resize(pool.threads() * max_rows);
     pool.run([&](int ith, int nth) {
-        float* sc = ctx.scores.data() + (size_t)ith * ctx.kv.n_ctx;
+        float* scores = ctx.attn_scratch.data() + ith * per_thread;
+        float* q_rows = scores + (size_t)max_rows * n_keys_max;
+        float* out_rows = q_rows + (size_t)max_rows * hd;
+        uint32_t* n_keys = ctx.attn_keys.data() + (size_t)ith * max_rows;
         int j0, j1;
         split_range(n_tasks, ith, nth, j0, j1);
         for (int j = j0; j < j1; ++j) {
-            const uint32_t t = j / hp.n_head, h = j % hp.n_head, kvh = h / group;
-            const uint32_t n_keys = pos0 + t + 1;
-            const float* qh = ctx.q.data() + (size_t)t * hp.n_embd + h * hd;
-            float mx = -INFINITY;
-            for (uint32_t p = 0; p < n_keys; ++p) {
-                float dot;
-                kern.f16_dot(ctx.kv.k_at(layer, p) + kvh * hd, qh, hd, hd, 1, &dot);
-                sc[p] = dot * scale;
-                mx = std::max(mx, sc[p]);
+            const uint32_t kvh = j / (n_blocks * tasks_per_kv), block = j / tasks_per_kv % n_blocks;
+            const uint32_t h0 = kvh * group + j % tasks_per_kv * heads_per_task;
+            const uint32_t t0 = block * kAttnTokens, nt = std::min(kAttnTokens, n - t0);
+            const uint32_t rows = nt * heads_per_task, keys = pos0 + t0 + nt;
+            for (uint32_t r = 0; r < rows; ++r) {
+                const uint32_t t = t0 + r / heads_per_task, h = h0 + r % heads_per_task;
+                std::copy_n(ctx.q.data() + (size_t)t * hp.n_embd + h * hd, hd, q_rows + (size_t)r * hd);
+                n_keys[r] = pos0 + t + 1;
             }
-            double sum = 0;
-            for (uint32_t p = 0; p < n_keys; ++p) {
-                sc[p] = std::exp(sc[p] - mx);
-                sum += sc[p];
+            kern.attn_scores(q_rows, rows, ctx.kv.k_at(layer, 0) + kvh * hd, kvd, keys, hd, scores, keys);
+            for (uint32_t r = 0; r < rows; ++r) {
+                float* sc = scores + (size_t)r * keys;
+                float mx = -INFINITY;
+                for (uint32_t p = 0; p < n_keys[r]; ++p) {
+                    sc[p] *= scale;
+                    mx = std::max(mx, sc[p]);
+                }
+                double sum = 0;
+                for (uint32_t p = 0; p < n_keys[r]; ++p) {
+                    sc[p] = std::exp(sc[p] - mx);
+                    sum += sc[p];
+                }
+                const float inv = (float)(1.0 / sum);
+                for (uint32_t p = 0; p < n_keys[r]; ++p) sc[p] *= inv;
             }
-            const float inv = (float)(1.0 / sum);
-            float* out = ctx.att.data() + (size_t)t * hp.n_embd + h * hd;
-            std::fill(out, out + hd, 0.0f);
-            for (uint32_t p = 0; p < n_keys; ++p) kern.f16_axpy(sc[p] * inv, ctx.kv.v_at(layer, p) + kvh * hd, out, hd);
+            std::fill(out_rows, out_rows + (size_t)rows * hd, 0.0f);
+            kern.attn_values(scores, keys, n_keys, rows, ctx.kv.v_at(layer, 0) + kvh * hd, kvd, hd, out_rows);
+            for (uint32_t r = 0; r < rows; ++r) {
+                const uint32_t t = t0 + r / heads_per_task, h = h0 + r % heads_per_task;
+                std::copy_n(out_rows + (size_t)r * hd, hd, ctx.att.data() + (size_t)t * hp.n_embd + h * hd);
+            }
         }
     });
 }

@@ -26,7 +26,8 @@ struct Context {
 
     // Scratch, sized for n_batch tokens; resident only as far as a batch that long has used it.
     LazyPages<float> x, xb, xb2, q, k, v, att, hb, hb2;
-    std::vector<float> scores;
+    std::vector<float> attn_scratch;     // per thread: a task's scores, query rows and output rows
+    std::vector<uint32_t> attn_keys;     // per thread: the keys each of those rows sees
     std::vector<double> rope_inv_freq;
     QuantizedActs acts;
     AlignedVector<int8_t> head_q;           // the final hidden states in int8 blocks, for the Q8 head

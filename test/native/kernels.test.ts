@@ -90,16 +90,57 @@ for (const kernel of addon.kernels) {
 }
 
 for (const kernel of addon.kernels) {
-  test(`${kernel}: F16 axpy (attention's value sum) agrees with double precision, every length`, (t) => {
+  test(`${kernel}: attention scores agree with double precision, and a pair alone gets the bits it gets in a batch`, (t) => {
     const rng = new Random(8);
-    for (const k of [1, 7, 64, 100, 128]) {
-      const v = Uint16Array.from({ length: k }, () => toHalf((rng.float() - 0.5) * 4));
-      const y = Float32Array.from({ length: k }, () => (rng.float() - 0.5) * 4);
-      const a = rng.float() - 0.5;
-      const got = addon.f16Axpy(a, v, y, kernel);
-      for (let i = 0; i < k; i++) {
-        const want = y[i]! + a * fromF16(v[i]!);
-        t.true(Math.abs(got[i]! - want) <= 1e-6 * (Math.abs(y[i]!) + Math.abs(a * fromF16(v[i]!))) + 1e-7, `k=${k} i=${i}`);
+    for (const dim of [1, 7, 32, 64, 100, 128]) {
+      for (const [nQ, nK] of [[1, 1], [1, 13], [3, 5], [4, 9], [6, 2], [8, 17]] as const) {
+        const q = Float32Array.from({ length: nQ * dim }, () => (rng.float() - 0.5) * 4);
+        const k = Uint16Array.from({ length: nK * dim }, () => toHalf((rng.float() - 0.5) * 4));
+        const s = addon.attnScores(q, k, dim, kernel);
+        t.is(s.length, nQ * nK);
+        for (let i = 0; i < nQ; i++) {
+          for (let j = 0; j < nK; j++) {
+            let want = 0;
+            let mag = 0;
+            for (let d = 0; d < dim; d++) {
+              want += q[i * dim + d]! * fromF16(k[j * dim + d]!);
+              mag += Math.abs(q[i * dim + d]! * fromF16(k[j * dim + d]!));
+            }
+            const got = s[i * nK + j]!;
+            t.true(Math.abs(got - want) <= 1e-6 * mag + 1e-7, `dim=${dim} ${nQ}x${nK} (${i},${j}): ${got} vs ${want}`);
+            if ((i + j) % 3 === 0) {
+              const alone = addon.attnScores(q.subarray(i * dim, (i + 1) * dim), k.subarray(j * dim, (j + 1) * dim), dim, kernel);
+              t.is(alone[0], got, `dim=${dim} ${nQ}x${nK} (${i},${j}) alone`);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  test(`${kernel}: attention value sums agree with double precision, each row over its own keys, a row alone bit-identical`, (t) => {
+    const rng = new Random(9);
+    for (const dim of [1, 7, 32, 64, 100, 128]) {
+      for (const [nQ, nV] of [[1, 1], [1, 40], [4, 9], [5, 12], [8, 3]] as const) {
+        const v = Uint16Array.from({ length: nV * dim }, () => toHalf((rng.float() - 0.5) * 4));
+        const p = Float32Array.from({ length: nQ * nV }, () => rng.float());
+        // Causal rows see a growing prefix of the keys, as consecutive tokens of one prefill do.
+        const nKeys = Uint32Array.from({ length: nQ }, (_, i) => Math.max(1, nV - (nQ - 1 - i)));
+        const out = Float32Array.from({ length: nQ * dim }, () => (rng.float() - 0.5) * 2);
+        const got = addon.attnValues(p, nKeys, v, out, kernel);
+        for (let i = 0; i < nQ; i++) {
+          for (let d = 0; d < dim; d++) {
+            let want = out[i * dim + d]!;
+            let mag = Math.abs(want);
+            for (let j = 0; j < nKeys[i]!; j++) {
+              want += p[i * nV + j]! * fromF16(v[j * dim + d]!);
+              mag += Math.abs(p[i * nV + j]! * fromF16(v[j * dim + d]!));
+            }
+            t.true(Math.abs(got[i * dim + d]! - want) <= 1e-6 * mag + 1e-7, `dim=${dim} ${nQ} rows, row ${i} element ${d}`);
+          }
+          const alone = addon.attnValues(p.subarray(i * nV, (i + 1) * nV), nKeys.subarray(i, i + 1), v, out.subarray(i * dim, (i + 1) * dim), kernel);
+          t.deepEqual(alone, got.subarray(i * dim, (i + 1) * dim), `dim=${dim} ${nQ} rows: row ${i} alone`);
+        }
       }
     }
   });

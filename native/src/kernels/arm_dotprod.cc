@@ -44,4 +44,4 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
 }  // namespace
 
 // The F16 work is bound by memory, not by the multiply: the NEON versions serve.
-const Kernels kKernelsDotprod = {"dotprod", nullptr, i2s_dot, f16_dot_neon, f16_axpy_neon, q8_dot};
+const Kernels kKernelsDotprod = {"dotprod", nullptr, i2s_dot, f16_dot_neon, attn_scores_neon, attn_values_neon, q8_dot};

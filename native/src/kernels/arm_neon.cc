@@ -3,6 +3,9 @@
 // ones are behind __aarch64__. Chosen when getauxval(AT_HWCAP) reports NEON (always on AArch64).
 #include <arm_neon.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "arm_shared.h"
 #include "kernels.h"
 #include "tile.h"
@@ -74,12 +77,89 @@ void f16_dot_neon(const uint16_t* e, const float* x, size_t x_stride, uint32_t k
     }
 }
 
-void f16_axpy_neon(float a, const uint16_t* v, float* y, uint32_t k) {
-    const float32x4_t va = vdupq_n_f32(a);
-    uint32_t i = 0;
-    for (; i + 4 <= k; i += 4) vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), va, half_to_float4(v + i)));
-    for (; i < k; ++i) y[i] += a * half_to_float(v[i]);
+// Attention scores, a tile of R query rows by K keys (R * K <= 8 chains); each converted K chunk serves
+// the tile's rows. A pair's sum is one 4-lane accumulator over the dimension in order, hsum_f32, then a
+// fused scalar tail: the same sequence whatever the tile.
+template <uint32_t R, uint32_t K>
+static void scores_tile(const float* q, uint32_t dim, const uint16_t* k, size_t k_stride, float* s, size_t s_stride) {
+    float32x4_t acc[R][K];
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t j = 0; j < K; ++j) acc[r][j] = vdupq_n_f32(0);
+    uint32_t d = 0;
+    for (; d + 4 <= dim; d += 4) {
+        float32x4_t kc[K];
+        for (uint32_t j = 0; j < K; ++j) kc[j] = half_to_float4(k + j * k_stride + d);
+        for (uint32_t r = 0; r < R; ++r) {
+            const float32x4_t qc = vld1q_f32(q + (size_t)r * dim + d);
+            for (uint32_t j = 0; j < K; ++j) acc[r][j] = vfmaq_f32(acc[r][j], qc, kc[j]);
+        }
+    }
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t j = 0; j < K; ++j) {
+            float sum = hsum_f32(acc[r][j]);
+            for (uint32_t e = d; e < dim; ++e) sum = std::fma(q[(size_t)r * dim + e], half_to_float(k[j * k_stride + e]), sum);
+            s[r * s_stride + j] = sum;
+        }
+}
+
+void attn_scores_neon(const float* q, uint32_t n_q, const uint16_t* k, size_t k_stride, uint32_t n_k, uint32_t dim, float* s, size_t s_stride) {
+    for (uint32_t i0 = 0; i0 < n_q; i0 += 4) {
+        with_constant<4>(n_q - i0, [&](auto R) {
+            constexpr uint32_t kKeys = 8 / decltype(R)::value;
+            for (uint32_t j0 = 0; j0 < n_k; j0 += kKeys)
+                with_constant<kKeys>(n_k - j0, [&](auto K) {
+                    scores_tile<decltype(R)::value, decltype(K)::value>(q + (size_t)i0 * dim, dim, k + j0 * k_stride, k_stride,
+                                                                        s + i0 * s_stride + j0, s_stride);
+                });
+        });
+    }
+}
+
+// Attention's weighted sum of values, a tile of R rows by C chunks of 4 dimensions (R * C <= 16
+// accumulators); each converted V chunk serves the tile's rows. Element d of row i takes its products
+// in key order, one FMA each: the same sequence whatever the tile.
+template <uint32_t R, uint32_t C>
+static void values_tile(const float* p, size_t p_stride, const uint32_t* n_keys, const uint16_t* v, size_t v_stride, uint32_t dim,
+                        float* out) {
+    float32x4_t acc[R][C];
+    uint32_t most = 0;
+    for (uint32_t r = 0; r < R; ++r) {
+        most = std::max(most, n_keys[r]);
+        for (uint32_t c = 0; c < C; ++c) acc[r][c] = vld1q_f32(out + (size_t)r * dim + 4 * c);
+    }
+    for (uint32_t j = 0; j < most; ++j) {
+        float32x4_t vc[C];
+        for (uint32_t c = 0; c < C; ++c) vc[c] = half_to_float4(v + j * v_stride + 4 * c);
+        for (uint32_t r = 0; r < R; ++r) {
+            if (j >= n_keys[r]) continue;  // rows of earlier tokens see fewer keys
+            const float32x4_t a = vdupq_n_f32(p[r * p_stride + j]);
+            for (uint32_t c = 0; c < C; ++c) acc[r][c] = vfmaq_f32(acc[r][c], a, vc[c]);
+        }
+    }
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t c = 0; c < C; ++c) vst1q_f32(out + (size_t)r * dim + 4 * c, acc[r][c]);
+}
+
+void attn_values_neon(const float* p, size_t p_stride, const uint32_t* n_keys, uint32_t n_q, const uint16_t* v, size_t v_stride,
+                      uint32_t dim, float* out) {
+    for (uint32_t i0 = 0; i0 < n_q; i0 += 4) {
+        const float* pi = p + i0 * p_stride;
+        float* oi = out + (size_t)i0 * dim;
+        with_constant<4>(n_q - i0, [&](auto R) {
+            constexpr uint32_t kR = decltype(R)::value, kChunks = 16 / kR;
+            uint32_t d = 0;
+            for (; d + 4 <= dim; d += 4 * kChunks)
+                with_constant<kChunks>((dim - d) / 4, [&](auto C) {
+                    values_tile<kR, decltype(C)::value>(pi, p_stride, n_keys + i0, v + d, v_stride, dim, oi + d);
+                });
+            d = dim / 4 * 4;
+            for (uint32_t r = 0; r < kR; ++r)  // a dimension that is not a multiple of 4
+                for (uint32_t j = 0; j < n_keys[i0 + r]; ++j)
+                    for (uint32_t e = d; e < dim; ++e)
+                        oi[(size_t)r * dim + e] = std::fma(pi[r * p_stride + j], half_to_float(v[j * v_stride + e]), oi[(size_t)r * dim + e]);
+        });
+    }
 }
 
 // The file's ternary layout serves as it is: its 32-byte blocks split into two 16-byte vectors.
-const Kernels kKernelsNeon = {"neon", nullptr, i2s_dot, f16_dot_neon, f16_axpy_neon, q8_dot};
+const Kernels kKernelsNeon = {"neon", nullptr, i2s_dot, f16_dot_neon, attn_scores_neon, attn_values_neon, q8_dot};

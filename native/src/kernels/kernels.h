@@ -18,8 +18,16 @@ using I2sDotFn = void (*)(const uint8_t* rows, uint32_t n_rows, const int8_t* q,
 // Summation order differs between kernels (results agree to float rounding) but not between tokens.
 using F16DotFn = void (*)(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out);
 
-// y[i] += a * f16(v[i]) for i < k, any k (attention's weighted sum of values).
-using F16AxpyFn = void (*)(float a, const uint16_t* v, float* y, uint32_t k);
+// Attention over F16 keys and values (the KV cache), many query rows a call so that each converted K or
+// V row serves them all. Each (row, key) sum is made in one fixed order whatever the call's row and key
+// counts, so a token evaluated alone gets the bits it gets in a batch. Rows are dim floats each.
+// s[i * s_stride + j] = sum_d q[i][d] * f16(k[j * k_stride + d]) for i < n_q, j < n_k; any dim.
+using AttnScoresFn = void (*)(const float* q, uint32_t n_q, const uint16_t* k, size_t k_stride, uint32_t n_k, uint32_t dim, float* s,
+                              size_t s_stride);
+// out[i][d] += p[i * p_stride + j] * f16(v[j * v_stride + d]) for j = 0, 1, ... n_keys[i] - 1 in that
+// order, for i < n_q; any dim.
+using AttnValuesFn = void (*)(const float* p, size_t p_stride, const uint32_t* n_keys, uint32_t n_q, const uint16_t* v, size_t v_stride,
+                              uint32_t dim, float* out);
 
 // The int8 output head. Activations come as two int8 planes per token (xq[t][0..k) and, after it, a
 // residual plane xq[t][k..2k)) with x ~ xs[b] * (254 * q + r) per block of 32 (q8 activation rounding
@@ -39,7 +47,8 @@ struct Kernels {
     I2sRepackFn i2s_repack;
     I2sDotFn i2s_dot;
     F16DotFn f16_dot;
-    F16AxpyFn f16_axpy;
+    AttnScoresFn attn_scores;
+    AttnValuesFn attn_values;
     Q8DotFn q8_dot;
 };
 
@@ -60,12 +69,16 @@ extern const Kernels kKernelsScalar;
 extern const Kernels kKernelsAvx2;
 extern const Kernels kKernelsAvx512Vnni;
 void f16_dot_avx2(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out);
-void f16_axpy_avx2(float a, const uint16_t* v, float* y, uint32_t k);
+void attn_scores_avx2(const float* q, uint32_t n_q, const uint16_t* k, size_t k_stride, uint32_t n_k, uint32_t dim, float* s, size_t s_stride);
+void attn_values_avx2(const float* p, size_t p_stride, const uint32_t* n_keys, uint32_t n_q, const uint16_t* v, size_t v_stride,
+                      uint32_t dim, float* out);
 #endif
 #if defined(__aarch64__) || defined(__arm__)
 extern const Kernels kKernelsNeon;
 void f16_dot_neon(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out);
-void f16_axpy_neon(float a, const uint16_t* v, float* y, uint32_t k);
+void attn_scores_neon(const float* q, uint32_t n_q, const uint16_t* k, size_t k_stride, uint32_t n_k, uint32_t dim, float* s, size_t s_stride);
+void attn_values_neon(const float* p, size_t p_stride, const uint32_t* n_keys, uint32_t n_q, const uint16_t* v, size_t v_stride,
+                      uint32_t dim, float* out);
 #endif
 #if defined(__aarch64__)
 extern const Kernels kKernelsDotprod;

@@ -40,8 +40,25 @@ void f16_dot(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uin
     }
 }
 
-void f16_axpy(float a, const uint16_t* v, float* y, uint32_t k) {
-    for (uint32_t i = 0; i < k; ++i) y[i] += a * g_fp16.v[v[i]];
+void attn_scores(const float* q, uint32_t n_q, const uint16_t* k, size_t k_stride, uint32_t n_k, uint32_t dim, float* s, size_t s_stride) {
+    for (uint32_t i = 0; i < n_q; ++i)
+        for (uint32_t j = 0; j < n_k; ++j) {
+            const float* qi = q + (size_t)i * dim;
+            const uint16_t* kj = k + j * k_stride;
+            float sum = 0;
+            for (uint32_t d = 0; d < dim; ++d) sum += qi[d] * g_fp16.v[kj[d]];
+            s[i * s_stride + j] = sum;
+        }
+}
+
+void attn_values(const float* p, size_t p_stride, const uint32_t* n_keys, uint32_t n_q, const uint16_t* v, size_t v_stride, uint32_t dim,
+                 float* out) {
+    for (uint32_t i = 0; i < n_q; ++i)
+        for (uint32_t j = 0; j < n_keys[i]; ++j) {
+            const float a = p[i * p_stride + j];
+            const uint16_t* vj = v + j * v_stride;
+            for (uint32_t d = 0; d < dim; ++d) out[(size_t)i * dim + d] += a * g_fp16.v[vj[d]];
+        }
 }
 
 void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float*, uint32_t k, uint32_t n_tokens, float* out) {
@@ -64,4 +81,4 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
 
 }  // namespace
 
-const Kernels kKernelsScalar = {"scalar", nullptr, i2s_dot, f16_dot, f16_axpy, q8_dot};
+const Kernels kKernelsScalar = {"scalar", nullptr, i2s_dot, f16_dot, attn_scores, attn_values, q8_dot};

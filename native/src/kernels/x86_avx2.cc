@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels.h"
 #include "tile.h"
@@ -71,14 +72,88 @@ void f16_dot_avx2(const uint16_t* e, const float* x, size_t x_stride, uint32_t k
     for (uint32_t t = 0; t < n_tokens; ++t) out[t] = f16_dot_one(e, x + t * x_stride, k);
 }
 
-void f16_axpy_avx2(float a, const uint16_t* v, float* y, uint32_t k) {
-    const __m256 va = _mm256_set1_ps(a);
-    uint32_t i = 0;
-    for (; i + 8 <= k; i += 8) {
-        const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(v + i)));
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, w, _mm256_loadu_ps(y + i)));
+// Attention scores, a tile of R query rows by K keys: R * K independent FMA chains (8 in all), and each
+// converted K chunk serves the tile's rows. A pair's sum is one 8-lane accumulator over the dimension in
+// order, hsum_ps, then a fused scalar tail: the same sequence whatever the tile.
+template <uint32_t R, uint32_t K>
+static void scores_tile(const float* q, uint32_t dim, const uint16_t* k, size_t k_stride, float* s, size_t s_stride) {
+    __m256 acc[R][K];
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t j = 0; j < K; ++j) acc[r][j] = _mm256_setzero_ps();
+    uint32_t d = 0;
+    for (; d + 8 <= dim; d += 8) {
+        __m256 kc[K];
+        for (uint32_t j = 0; j < K; ++j) kc[j] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(k + j * k_stride + d)));
+        for (uint32_t r = 0; r < R; ++r) {
+            const __m256 qc = _mm256_loadu_ps(q + (size_t)r * dim + d);
+            for (uint32_t j = 0; j < K; ++j) acc[r][j] = _mm256_fmadd_ps(qc, kc[j], acc[r][j]);
+        }
     }
-    for (; i < k; ++i) y[i] += a * _cvtsh_ss(v[i]);
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t j = 0; j < K; ++j) {
+            float sum = hsum_ps(acc[r][j]);
+            for (uint32_t e = d; e < dim; ++e) sum = std::fma(q[(size_t)r * dim + e], _cvtsh_ss(k[j * k_stride + e]), sum);
+            s[r * s_stride + j] = sum;
+        }
+}
+
+void attn_scores_avx2(const float* q, uint32_t n_q, const uint16_t* k, size_t k_stride, uint32_t n_k, uint32_t dim, float* s, size_t s_stride) {
+    for (uint32_t i0 = 0; i0 < n_q; i0 += 4) {
+        with_constant<4>(n_q - i0, [&](auto R) {
+            constexpr uint32_t kKeys = 8 / decltype(R)::value;  // 8 keys for one row (decoding), 2 for four
+            for (uint32_t j0 = 0; j0 < n_k; j0 += kKeys)
+                with_constant<kKeys>(n_k - j0, [&](auto K) {
+                    scores_tile<decltype(R)::value, decltype(K)::value>(q + (size_t)i0 * dim, dim, k + j0 * k_stride, k_stride,
+                                                                        s + i0 * s_stride + j0, s_stride);
+                });
+        });
+    }
+}
+
+// Attention's weighted sum of values, a tile of R rows by C chunks of 8 dimensions (R * C <= 16
+// accumulators, kept in registers across all keys); each converted V chunk serves the tile's rows.
+// Element d of row i takes its products in key order, one FMA each: the same sequence whatever the tile.
+template <uint32_t R, uint32_t C>
+static void values_tile(const float* p, size_t p_stride, const uint32_t* n_keys, const uint16_t* v, size_t v_stride, uint32_t dim,
+                        float* out) {
+    __m256 acc[R][C];
+    uint32_t most = 0;
+    for (uint32_t r = 0; r < R; ++r) {
+        most = std::max(most, n_keys[r]);
+        for (uint32_t c = 0; c < C; ++c) acc[r][c] = _mm256_loadu_ps(out + (size_t)r * dim + 8 * c);
+    }
+    for (uint32_t j = 0; j < most; ++j) {
+        __m256 vc[C];
+        for (uint32_t c = 0; c < C; ++c) vc[c] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(v + j * v_stride + 8 * c)));
+        for (uint32_t r = 0; r < R; ++r) {
+            if (j >= n_keys[r]) continue;  // rows of earlier tokens see fewer keys
+            const __m256 a = _mm256_set1_ps(p[r * p_stride + j]);
+            for (uint32_t c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(a, vc[c], acc[r][c]);
+        }
+    }
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t c = 0; c < C; ++c) _mm256_storeu_ps(out + (size_t)r * dim + 8 * c, acc[r][c]);
+}
+
+void attn_values_avx2(const float* p, size_t p_stride, const uint32_t* n_keys, uint32_t n_q, const uint16_t* v, size_t v_stride,
+                      uint32_t dim, float* out) {
+    for (uint32_t i0 = 0; i0 < n_q; i0 += 4) {
+        const float* pi = p + i0 * p_stride;
+        float* oi = out + (size_t)i0 * dim;
+        with_constant<4>(n_q - i0, [&](auto R) {
+            constexpr uint32_t kR = decltype(R)::value, kChunks = 16 / kR;
+            uint32_t d = 0;
+            for (; d + 8 <= dim; d += 8 * kChunks)
+                with_constant<kChunks>((dim - d) / 8, [&](auto C) {
+                    values_tile<kR, decltype(C)::value>(pi, p_stride, n_keys + i0, v + d, v_stride, dim, oi + d);
+                });
+            d = dim / 8 * 8;
+            for (uint32_t r = 0; r < kR; ++r)  // a dimension that is not a multiple of 8
+                for (uint32_t j = 0; j < n_keys[i0 + r]; ++j)
+                    for (uint32_t e = d; e < dim; ++e)
+                        oi[(size_t)r * dim + e] = std::fma(pi[r * p_stride + j], _cvtsh_ss(v[j * v_stride + e]), oi[(size_t)r * dim + e]);
+        });
+    }
 }
 
 // The int8 head's loop (kernels.h, Q8DotFn) around one instruction set's block product: block(wv, q, r)
@@ -112,4 +187,4 @@ static void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const flo
     });
 }
 
-const Kernels kKernelsAvx2 = {"avx2", nullptr, i2s_dot, f16_dot_avx2, f16_axpy_avx2, q8_dot};
+const Kernels kKernelsAvx2 = {"avx2", nullptr, i2s_dot, f16_dot_avx2, attn_scores_avx2, attn_values_avx2, q8_dot};

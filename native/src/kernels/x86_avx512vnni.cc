@@ -181,4 +181,4 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
 }  // namespace
 
 // The F16 work is bound by memory, not by the multiply: the AVX2 versions serve (every VNNI CPU has AVX2).
-const Kernels kKernelsAvx512Vnni = {"avx512vnni", repack, i2s_dot, f16_dot_avx2, f16_axpy_avx2, q8_dot};
+const Kernels kKernelsAvx512Vnni = {"avx512vnni", repack, i2s_dot, f16_dot_avx2, attn_scores_avx2, attn_values_avx2, q8_dot};
