@@ -1,6 +1,9 @@
 // One benchmark configuration in its own process (so that its peak RSS is its own): load the model,
-// then time time-to-first-token, prefill (pp128, pp512) and decode (tg64, tg128), each `repeats` times.
+// then time time-to-first-token, prefill (pp128, pp512) and decode (tg64, tg128), each `repeats` times,
+// the read bandwidth probed right before each tg128 (in a process of its own).
 // Prints one JSON object on stdout. Run by bench/run.ts.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { BitnetModel, type Session } from '../daemon/engine/index.js';
 import { Random } from '../daemon/synth/random.js';
@@ -17,7 +20,14 @@ export interface Measurement {
   pp512: number[];
   tg64: number[];
   tg128: number[];
+  /** GB/s, probed right before each tg128 run. */
+  bandwidth_gbs: number[];
   peak_rss_kb: number;
+}
+
+function probeBandwidth(threads: number): number {
+  const script = fileURLToPath(new URL('./probe.js', import.meta.url));
+  return Number(execFileSync(process.execPath, [script, String(threads)], { encoding: 'utf8' }));
 }
 
 const program = new Command('measure')
@@ -74,6 +84,7 @@ const out: Measurement = {
   pp512: [],
   tg64: [],
   tg128: [],
+  bandwidth_gbs: [],
   peak_rss_kb: 0,
 };
 // Interleaved, so that a drift of the machine's speed spreads over every figure alike.
@@ -82,6 +93,7 @@ for (let rep = 0; rep < opts.repeats; rep++) {
   out.pp128.push(await prefill(session, 128, rep));
   out.pp512.push(await prefill(session, 512, rep));
   out.tg64.push(await decode(session, 64, rep));
+  out.bandwidth_gbs.push(probeBandwidth(opts.threads));
   out.tg128.push(await decode(session, 128, rep));
 }
 out.peak_rss_kb = process.resourceUsage().maxRSS;

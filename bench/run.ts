@@ -1,13 +1,13 @@
 // npm run bench: speed and memory of the engine on a 2B4T-shaped synthetic model (same layout and sizes
-// as Microsoft's file; written once by the project's own writer into .cache/). Probes the machine's
-// read bandwidth, measures each thread count in its own process, prints a table and writes JSON.
+// as Microsoft's file; written once by the project's own writer into .cache/). Measures each thread
+// count in its own process, the read bandwidth probed beside every decode run, prints a table and
+// writes JSON.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { loadAddon } from '../daemon/engine/native.js';
 import { SHAPES, writeSyntheticModel } from '../daemon/synth/synthetic-model.js';
 import { headAccuracy } from './head-accuracy.js';
 import type { Measurement } from './measure.js';
@@ -40,7 +40,6 @@ const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
 const fmt = (xs: number[], digits = 1) => `${median(xs).toFixed(digits)} ±${(spread(xs) / 2).toFixed(digits)}`;
 
 const modelPath = await benchModel();
-const addon = loadAddon();
 const all = availableParallelism();
 const threadCounts = opts.threads ? opts.threads.split(',').map(Number) : [...new Set([1, 2, all].filter((n) => n <= all))];
 
@@ -55,10 +54,7 @@ const headElements = head.bytes / 2; // of the F16 output matrix
 const headBytes = { f16: head.bytes, q8: headElements + (headElements / 32) * 4 }; // int8 plus one float scale per 32
 const bytesPerToken = (h: 'f16' | 'q8') => ternaryBytes + headBytes[h];
 
-process.stderr.write(`probing read bandwidth...\n`);
-const bandwidth = Object.fromEntries(threadCounts.map((n) => [n, addon.probeBandwidth(1024, n)]));
-
-const results: (Measurement & { bandwidth_gbs: number })[] = [];
+const results: Measurement[] = [];
 for (const headMode of ['q8', 'f16'] as const) {
   for (const threads of threadCounts) {
     process.stderr.write(`measuring ${headMode} head, ${threads} thread(s), ${opts.repeats} repeats...\n`);
@@ -68,15 +64,15 @@ for (const headMode of ['q8', 'f16'] as const) {
         '--repeats', String(opts.repeats), '--context', String(opts.context)],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    results.push({ ...(JSON.parse(out) as Measurement), bandwidth_gbs: bandwidth[threads]! });
+    results.push(JSON.parse(out) as Measurement);
   }
 }
 process.stderr.write('comparing the q8 head with the exact f16 one over 512 teacher-forced tokens...\n');
 const accuracy = await headAccuracy(modelPath, 512);
 
+// Each tg128 run against the bandwidth probed right before it.
+const shares = (r: Measurement) => r.tg128.map((tg, i) => (bytesPerToken(r.head as 'f16' | 'q8') * tg) / (r.bandwidth_gbs[i]! * 1e9));
 const rows = results.map((r) => {
-  const tg = median(r.tg128);
-  const share = (bytesPerToken(r.head as 'f16' | 'q8') * tg) / (r.bandwidth_gbs * 1e9);
   return [
     String(r.threads),
     r.kernel,
@@ -86,9 +82,9 @@ const rows = results.map((r) => {
     fmt(r.tg64),
     fmt(r.tg128),
     fmt(r.ttft_ms, 0),
-    `${(r.peak_rss_kb / 1024 / 1024).toFixed(2)} GB`,
-    `${r.bandwidth_gbs.toFixed(1)} GB/s`,
-    `${(share * 100).toFixed(0)} %`,
+    `${((r.peak_rss_kb * 1024) / 1e9).toFixed(3)} GB`,
+    `${fmt(r.bandwidth_gbs)} GB/s`,
+    `${(median(shares(r)) * 100).toFixed(0)} %`,
   ];
 });
 const header = ['threads', 'kernel', 'head', 'pp128 tok/s', 'pp512 tok/s', 'tg64 tok/s', 'tg128 tok/s', 'TTFT ms', 'peak RSS', 'read bw', 'bw share'];
@@ -99,7 +95,7 @@ console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${all} cores; contex
 console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(r));
-console.log('medians of ' + opts.repeats + ' runs, ± half the spread; bw share = bytes per token x tg128 / measured read bandwidth');
+console.log('medians of ' + opts.repeats + ' runs, ± half the spread; bw share = bytes per token x tg128 / the read bandwidth probed right before it; GB = 10^9 bytes');
 console.log(
   `q8 head vs f16 over ${accuracy.positions} teacher-forced tokens: max logit difference ${accuracy.max_abs_diff.toFixed(4)}; ` +
     `top-1 agrees at ${accuracy.confident_top1_agree} of ${accuracy.confident_positions} positions where f16's top-1 leads by > 0.05`,
