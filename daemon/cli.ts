@@ -7,6 +7,7 @@ import { generateCommand } from './cli/generate.js';
 import { infoCommand } from './cli/info.js';
 import { logitsCommand } from './cli/logits.js';
 import { serveCommand } from './cli/serve.js';
+import { statusCommand } from './cli/status.js';
 import { synthCommand } from './cli/synth.js';
 import { tokenizeCommand } from './cli/tokenize.js';
 
@@ -14,6 +15,7 @@ const program = new Command('bitnetd')
   .description('run BitNet b1.58 (1-bit LLM) models on a CPU, as a daemon or from the command line')
   .showHelpAfterError()
   .addCommand(serveCommand())
+  .addCommand(statusCommand())
   .addCommand(configCommand())
   .addCommand(infoCommand())
   .addCommand(generateCommand())

@@ -1,24 +1,39 @@
-// The service: configuration → log → model → scheduler → transports → systemd ready; then reload on
-// SIGHUP and a graceful stop on SIGTERM. Wiring only: each part lives in its own file.
+// The service: configuration → log → model → scheduler → power governor → transports → systemd ready;
+// then reload on SIGHUP and a graceful stop on SIGTERM. Wiring only: each part lives in its own file.
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type ConfigSources } from './config/load.js';
 import type { Config } from './config/schema.js';
+import type { Control } from './control.js';
 import { Conversations } from './conversations.js';
 import { BitnetModel } from './engine/index.js';
 import { loadedAddon } from './engine/native.js';
 import { createEngineRunner } from './engine-runner.js';
 import { EXIT } from './exit-codes.js';
 import { createLogger, reconfigureLogger, type Logger } from './log.js';
+import { createPowerManager } from './power/create.js';
+import type { PowerManager } from './power/power-manager.js';
+import type { DaemonState } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { listenFds, notify, startWatchdog } from './systemd.js';
-import { MqttTransport, type StateReport } from './transports/mqtt.js';
+import { MqttTransport } from './transports/mqtt.js';
 import { SocketTransport } from './transports/socket.js';
 import { VERSION } from './version.js';
 
 /** Settings that only a restart applies; SIGHUP says so when they change. */
-const RESTART_ONLY = ['node_id', 'model.path', 'model.head', 'model.context', 'mqtt', 'socket'] as const;
+const RESTART_ONLY = [
+  'node_id',
+  'model.path',
+  'model.head',
+  'model.context',
+  'mqtt',
+  'socket',
+  'power.source',
+  'power.model',
+  'power.interval_ms',
+  'power.state_file',
+] as const;
 
 export async function runDaemon(sources: ConfigSources): Promise<number> {
   let config: Config;
@@ -72,21 +87,40 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
 
   const session = model.createSession({ contextSize: config.model.context || model.contextLength });
   log.info('context ready', { tokens: session.contextSize, kv_cache_mb: Math.round(session.kvBytes / 1048576) });
+  let power: PowerManager;
+  try {
+    power = await createPowerManager(config.power, threadsOf(config), (s) => (model.setThreads(s.threads), model.setDutyCycle(s.duty)), log);
+  } catch (err) {
+    log.error(`power: ${(err as Error).message}`);
+    return EXIT.CONFIG;
+  }
   const conversations = new Conversations(config.generation.conversations);
-  const runner = createEngineRunner(model, session, conversations, () => ({ maxTokens: config.generation.max_tokens }), log);
+  const energy = () => ({ joules: power.energy.total(), measured: power.source.measured });
+  const runner = createEngineRunner(model, session, conversations, () => ({ maxTokens: config.generation.max_tokens }), log, energy);
   const scheduler = new Scheduler(runner, { maxJobs: config.queue.max, deadlineMs: config.queue.deadline_ms });
-  const report = (): StateReport => ({
+  scheduler.on('change', () => power.setBusy(scheduler.busy));
+  const report = (): DaemonState => ({
     version: VERSION,
     model: basename(config.model.path),
     kernel: model.kernel,
     threads: model.threads,
+    max_threads: threadsOf(config),
     busy: scheduler.busy,
     queued: scheduler.queued,
     requests: scheduler.counters.requests,
     rejected: scheduler.counters.rejected,
     tokens: scheduler.counters.tokens,
     tokens_per_s: scheduler.counters.tokensPerS,
+    joules_per_token: scheduler.counters.joulesPerToken,
+    ...power.report(),
   });
+  const control: Control = {
+    status: report,
+    setPower: (limits) => {
+      const set = power.setLimits(limits);
+      return { budget_watts: set.budgetWatts, max_temp_c: set.maxTempC };
+    },
+  };
 
   let socket: SocketTransport | undefined;
   if (config.socket.enabled) {
@@ -94,6 +128,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     socket = new SocketTransport(
       { path: config.socket.path, mode: config.socket.mode, group: config.socket.group, maxLineBytes: config.socket.max_line_bytes, ...(fd !== undefined ? { fd } : {}) },
       scheduler,
+      control,
       log,
     );
     try {
@@ -106,7 +141,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   let mqtt: MqttTransport | undefined;
   if (config.mqtt.url) {
     try {
-      mqtt = new MqttTransport(config.mqtt, config.node_id, scheduler, report, log);
+      mqtt = new MqttTransport(config.mqtt, config.node_id, scheduler, control, log);
     } catch (err) {
       socket?.close();
       if (!(err instanceof ConfigError)) throw err;
@@ -117,15 +152,26 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
 
   const statusLine = () => {
     const r = report();
-    return `${r['busy'] ? `busy, ${String(r['queued'])} waiting` : 'idle'}; ${String(r['requests'])} requests, ${String(r['tokens_per_s'])} tok/s, ${String(r['threads'])} threads`;
+    const watts = r.power_w === null ? '? W' : `${r.power_w} W`;
+    const budget = r.budget_watts === null ? '' : ` of ${r.budget_watts}`;
+    return (
+      `${r.busy ? `busy, ${r.queued} waiting` : 'idle'}; ${r.requests} requests, ${r.tokens_per_s} tok/s, ${r.threads} threads; ` +
+      `${watts}${budget} (${r.power_measured ? r.power_source : 'estimated'})`
+    );
   };
   let statusTimer: NodeJS.Timeout | undefined;
-  scheduler.on('change', () => {
+  const statusSoon = () => {
     statusTimer ??= setTimeout(() => {
       statusTimer = undefined;
       notify(`STATUS=${statusLine()}`);
     }, 1000);
+  };
+  scheduler.on('change', statusSoon);
+  power.on('change', () => {
+    statusSoon();
+    mqtt?.stateChanged();
   });
+  power.start();
   const reload = () => {
     let next: Config;
     try {
@@ -140,7 +186,8 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     reconfigureLogger(log, next.log.level, next.log.format);
     scheduler.limits = { maxJobs: next.queue.max, deadlineMs: next.queue.deadline_ms };
     conversations.setCapacity(next.generation.conversations);
-    model.setThreads(threadsOf(next));
+    power.setMaxThreads(threadsOf(next));
+    power.setConfigured({ budgetWatts: next.power.budget_watts, maxTempC: next.power.max_temp_c });
     config = keepRestartOnly(config, next);
     log.info('configuration reloaded', { level: next.log.level, queue_max: next.queue.max, threads: threadsOf(next) });
   };
@@ -167,6 +214,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       await scheduler.idle();
       clearTimeout(grace);
       clearTimeout(statusTimer);
+      power.stop();
       await mqtt?.close();
       socket?.close();
       process.off('SIGHUP', reload);
@@ -190,6 +238,7 @@ function keepRestartOnly(running: Config, next: Config): Config {
     model: { ...next.model, path: running.model.path, head: running.model.head, context: running.model.context },
     mqtt: running.mqtt,
     socket: running.socket,
+    power: { ...next.power, source: running.power.source, model: running.power.model, interval_ms: running.power.interval_ms, state_file: running.power.state_file },
   };
 }
 

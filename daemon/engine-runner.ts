@@ -3,7 +3,7 @@
 import { PromptTooLongError, type BitnetModel, type GenerateOptions, type PromptInput, type Session } from './engine/index.js';
 import { Conversations } from './conversations.js';
 import type { Logger } from './log.js';
-import { errorEvent, toWireStats, type GenerateRequest, type WireMessage } from './protocol.js';
+import { errorEvent, toWireStats, type GenerateRequest, type RequestEnergy, type WireMessage } from './protocol.js';
 import type { AbortReason, Job, Runner } from './scheduler.js';
 
 export interface RunnerSettings {
@@ -17,10 +17,13 @@ export function createEngineRunner(
   conversations: Conversations,
   settings: () => RunnerSettings,
   log: Logger,
+  /** The energy meter's reading now (the power governor's); a request's energy is its difference. */
+  energy?: () => RequestEnergy,
 ): Runner {
   return async (job: Job) => {
     const req = job.request;
     const started = Date.now();
+    const energyAtStart = energy?.();
     log.debug('request started', { id: job.id, source: job.source, waited_ms: started - job.acceptedAt, text: req.prompt ?? req.messages });
     try {
       const turns = turnsOf(req, conversations);
@@ -30,7 +33,9 @@ export function createEngineRunner(
         if (req.stream && chunk.text) job.emit({ id: job.id, type: 'token', seq: seq++, text: chunk.text });
       });
       const reason = job.signal.aborted ? (job.signal.reason as AbortReason) : result.stats.stopReason;
-      const stats = toWireStats(result.stats, reason);
+      const energyAtEnd = energy?.();
+      const used = energyAtStart && energyAtEnd ? { joules: energyAtEnd.joules - energyAtStart.joules, measured: energyAtEnd.measured } : undefined;
+      const stats = toWireStats(result.stats, reason, used);
       if (req.conversation && !job.signal.aborted) {
         conversations.save(req.conversation, [...turnsAsMessages(input), { role: 'assistant', content: result.text }]);
       }
@@ -42,11 +47,12 @@ export function createEngineRunner(
         cached_tokens: stats.cached_tokens,
         tokens: stats.generated_tokens,
         tokens_per_s: stats.decode_tokens_per_s,
+        ...(used ? { joules: stats.energy_j, energy: used.measured ? 'measured' : 'estimated' } : {}),
         stop: stats.stop_reason,
         ms: Date.now() - started,
       });
       log.debug('answer', { id: job.id, text: result.text });
-      return { tokens: stats.generated_tokens, tokensPerS: stats.decode_tokens_per_s };
+      return { tokens: stats.generated_tokens, tokensPerS: stats.decode_tokens_per_s, joulesPerToken: stats.joules_per_token ?? null };
     } catch (err) {
       if (err instanceof PromptTooLongError) {
         job.emit(errorEvent(job.id, 'prompt_too_long', err.message));

@@ -42,6 +42,24 @@ export interface CancelRequest {
   cancel: string;
 }
 
+/** New power limits, saved so that they outlive a restart; null turns a limit off. */
+export interface PowerLimits {
+  budget_watts?: number | null;
+  max_temp_c?: number | null;
+}
+
+/** Set the power limits at run time: answered with a `power` event. */
+export interface PowerCommand {
+  id?: string;
+  power: PowerLimits;
+}
+
+/** Ask for the daemon's state: answered with a `status` event (what the MQTT state topic says). */
+export interface StatusRequest {
+  id?: string;
+  status: Record<string, never>;
+}
+
 export const LIMITS = {
   idLength: 128,
   textLength: 256 * 1024,
@@ -96,13 +114,42 @@ const CANCEL_SCHEMA = {
   properties: { cancel: name },
 } as const;
 
+export const POWER_LIMITS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    budget_watts: { type: 'number', nullable: true, minimum: 0, maximum: 100_000 },
+    max_temp_c: { type: 'number', nullable: true, minimum: 0, maximum: 150 },
+  },
+} as const;
+
+const POWER_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['power'],
+  properties: { id: name, power: POWER_LIMITS_SCHEMA },
+} as const;
+
+const STATUS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { id: name, status: { type: 'object', additionalProperties: false } },
+} as const;
+
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateGenerate = ajv.compile<GenerateRequest>(GENERATE_REQUEST_SCHEMA);
 const validateCancel = ajv.compile<CancelRequest>(CANCEL_SCHEMA);
+const validatePower = ajv.compile<PowerCommand>(POWER_SCHEMA);
+const validatePowerLimits = ajv.compile<PowerLimits>(POWER_LIMITS_SCHEMA);
+const validateStatus = ajv.compile<StatusRequest>(STATUS_SCHEMA);
 
 export type ParsedMessage =
   | { kind: 'generate'; request: GenerateRequest }
   | { kind: 'cancel'; id: string }
+  | { kind: 'power'; id?: string; limits: PowerLimits }
+  | { kind: 'status'; id?: string }
   /** `id` is the request's id when it could be read, so the error can be matched to it. */
   | { kind: 'invalid'; id?: string; message: string };
 
@@ -123,11 +170,35 @@ export function parseMessage(raw: string): ParsedMessage {
     if (!validateCancel(obj)) return invalid(id, validateCancel.errors);
     return { kind: 'cancel', id: obj.cancel };
   }
+  if ('power' in obj) {
+    if (!validatePower(obj)) return invalid(id, validatePower.errors);
+    return { kind: 'power', ...(id !== undefined ? { id } : {}), limits: obj.power };
+  }
+  if ('status' in obj) {
+    if (!validateStatus(obj)) return invalid(id, validateStatus.errors);
+    return { kind: 'status', ...(id !== undefined ? { id } : {}) };
+  }
   if (!validateGenerate(obj)) return invalid(id, validateGenerate.errors);
   if ((obj.prompt === undefined) === (obj.messages === undefined)) {
     return { kind: 'invalid', ...(id !== undefined ? { id } : {}), message: 'give exactly one of "prompt" and "messages"' };
   }
   return { kind: 'generate', request: obj };
+}
+
+/** The payload of the MQTT power command topic: a budget in watts ("4.5"), "off" (no budget), or the
+ * JSON object of a power command ({"budget_watts": 4.5, "max_temp_c": 70}). A string on error. */
+export function parsePowerPayload(raw: string): PowerLimits | string {
+  const text = raw.trim();
+  if (/^(off|none|null)$/i.test(text)) return { budget_watts: null };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'a power command is a budget in watts ("4.5"), "off", or JSON like {"budget_watts": 4.5, "max_temp_c": 70}';
+  }
+  if (typeof value === 'number') value = { budget_watts: value };
+  if (!validatePowerLimits(value)) return describeErrors(validatePowerLimits.errors ?? []);
+  return value;
 }
 
 function invalid(id: string | undefined, errors: ErrorObject[] | null | undefined): ParsedMessage {
@@ -165,6 +236,18 @@ export interface WireStats {
   prefill_tokens_per_s: number;
   decode_tokens_per_s: number;
   stop_reason: WireStopReason;
+  /** The daemon's: the energy from the request's start to its end (prefill included). */
+  energy_j?: number;
+  /** energy_j over the tokens generated; null when none was. */
+  joules_per_token?: number | null;
+  /** True when a sensor measured it, false when the power model estimated it. */
+  energy_measured?: boolean;
+}
+
+/** The energy a request took, and whether a sensor measured it. */
+export interface RequestEnergy {
+  joules: number;
+  measured: boolean;
 }
 
 export interface TokenEvent {
@@ -202,11 +285,58 @@ export interface ErrorEvent {
   message: string;
 }
 
-export type ServerEvent = TokenEvent | DoneEvent | ErrorEvent;
+/** What the retained MQTT state topic, `bitnetd status` and a `status` request report. */
+export interface DaemonState {
+  version: string;
+  model: string;
+  kernel: string;
+  /** The compute threads now (the power governor may run fewer than configured). */
+  threads: number;
+  max_threads: number;
+  busy: boolean;
+  queued: number;
+  requests: number;
+  rejected: number;
+  tokens: number;
+  /** Decode speed of the last finished request. */
+  tokens_per_s: number;
+  /** Energy per generated token of the last finished request. */
+  joules_per_token: number | null;
+  power_w: number | null;
+  /** rapl, ina2xx, ina3221, pi5-pmic or model. */
+  power_source: string;
+  /** False when power_w and the energies are the model's estimates. */
+  power_measured: boolean;
+  budget_watts: number | null;
+  max_temp_c: number | null;
+  temperature_c: number | null;
+  /** The firmware throttles, caps the frequency, or the supply sags (a Raspberry Pi's get_throttled). */
+  throttling: boolean;
+  /** The share of the time the engine may compute (below 1 when even one thread is over the budget). */
+  duty_cycle: number;
+  /** Joules since the daemon started. */
+  energy_j: number;
+}
+
+export interface StatusEvent extends DaemonState {
+  id: string | null;
+  type: 'status';
+}
+
+/** The limits in force after a power command. */
+export interface PowerEvent {
+  id: string | null;
+  type: 'power';
+  budget_watts: number | null;
+  max_temp_c: number | null;
+}
+
+export type ServerEvent = TokenEvent | DoneEvent | ErrorEvent | StatusEvent | PowerEvent;
 
 const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function toWireStats(s: GenerationStats, stopReason: WireStopReason = s.stopReason): WireStats {
+export function toWireStats(s: GenerationStats, stopReason: WireStopReason = s.stopReason, energy?: RequestEnergy): WireStats {
+  const perToken = energy && s.generatedTokens > 0 ? round(energy.joules / s.generatedTokens, 3) : null;
   return {
     prompt_tokens: s.promptTokens,
     cached_tokens: s.cachedTokens,
@@ -216,6 +346,7 @@ export function toWireStats(s: GenerationStats, stopReason: WireStopReason = s.s
     prefill_tokens_per_s: round(s.prefillTokensPerS),
     decode_tokens_per_s: round(s.decodeTokensPerS),
     stop_reason: stopReason,
+    ...(energy ? { energy_j: round(energy.joules, 3), joules_per_token: perToken, energy_measured: energy.measured } : {}),
   };
 }
 

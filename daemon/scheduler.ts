@@ -30,7 +30,7 @@ export interface Job {
 }
 
 /** Runs one job to the end and sends its events; must not throw. Returns the tokens generated. */
-export type Runner = (job: Job) => Promise<{ tokens: number; tokensPerS: number }>;
+export type Runner = (job: Job) => Promise<{ tokens: number; tokensPerS: number; joulesPerToken?: number | null }>;
 
 export interface SchedulerLimits {
   /** Jobs accepted at once, running + waiting. */
@@ -47,6 +47,8 @@ export interface SchedulerCounters {
   tokens: number;
   /** Decode speed of the last finished request. */
   tokensPerS: number;
+  /** Energy per generated token of the last finished request (null before one). */
+  joulesPerToken: number | null;
 }
 
 export class Scheduler extends EventEmitter<{ change: [] }> {
@@ -55,7 +57,16 @@ export class Scheduler extends EventEmitter<{ change: [] }> {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private nextId = 1;
-  readonly counters: SchedulerCounters = { requests: 0, rejected: 0, completed: 0, failed: 0, cancelled: 0, tokens: 0, tokensPerS: 0 };
+  readonly counters: SchedulerCounters = {
+    requests: 0,
+    rejected: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    tokens: 0,
+    tokensPerS: 0,
+    joulesPerToken: null,
+  };
 
   constructor(
     private readonly runner: Runner,
@@ -158,6 +169,7 @@ export class Scheduler extends EventEmitter<{ change: [] }> {
         (r) => {
           this.counters.tokens += r.tokens;
           if (r.tokens > 0) this.counters.tokensPerS = r.tokensPerS;
+          if (r.tokens > 0 && r.joulesPerToken != null) this.counters.joulesPerToken = r.joulesPerToken;
           if (job.signal.aborted) this.counters.cancelled++;
           else this.counters.completed++;
         },

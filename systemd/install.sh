@@ -35,6 +35,10 @@ cp -a "$here/node_modules" "$dest$prefix/"
 install -D -m 0644 "$here/systemd/bitnetd.service" "$dest/etc/systemd/system/bitnetd.service"
 install -D -m 0644 "$here/systemd/bitnetd.sysusers" "$dest/usr/lib/sysusers.d/bitnetd.conf"
 install -D -m 0644 "$here/systemd/bitnetd.tmpfiles" "$dest/usr/lib/tmpfiles.d/bitnetd.conf"
+# A Raspberry Pi's firmware reports power and throttling through /dev/vcio (BITNETD_PI_POWER=yes forces it).
+if [ -e /dev/vcio ] || [ "${BITNETD_PI_POWER:-}" = yes ]; then
+  install -D -m 0644 "$here/systemd/bitnetd-pi-power.conf" "$dest/etc/systemd/system/bitnetd.service.d/pi-power.conf"
+fi
 install -d -m 0750 "$dest/etc/bitnetd"
 if [ ! -e "$dest/etc/bitnetd/config.json" ]; then
   # It may hold the MQTT password: readable by root and the service only.

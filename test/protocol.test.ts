@@ -1,6 +1,6 @@
 // Request parsing and validation: one schema for every transport, errors a person can act on.
 import test from 'ava';
-import { parseMessage } from '../daemon/protocol.js';
+import { parseMessage, parsePowerPayload } from '../daemon/protocol.js';
 
 test('a full request is accepted as it is', (t) => {
   const request = {
@@ -57,4 +57,27 @@ test('wrong shapes: not JSON, not an object, nested mistakes, prompt and message
   t.regex(message(`{"prompt":"${'x'.repeat(300_000)}"}`), /prompt must NOT have more than 262144 characters/);
   t.regex(message('{"prompt":"a","max_tokens":0}'), /max_tokens must be >= 1/);
   t.regex(message(`{"id":"${'i'.repeat(200)}","prompt":"a"}`), /id must NOT have more than 128 characters/);
+});
+
+test('power commands and status requests', (t) => {
+  t.deepEqual(parseMessage('{"power": {"budget_watts": 4.5}}'), { kind: 'power', limits: { budget_watts: 4.5 } });
+  t.deepEqual(parseMessage('{"id": "p", "power": {"budget_watts": null, "max_temp_c": 70}}'), {
+    kind: 'power',
+    id: 'p',
+    limits: { budget_watts: null, max_temp_c: 70 },
+  });
+  t.deepEqual(parseMessage('{"status": {}, "id": "s"}'), { kind: 'status', id: 's' });
+  t.like(parseMessage('{"power": {"budget_watts": "lots"}}'), { kind: 'invalid', message: 'power.budget_watts must be number' });
+  t.like(parseMessage('{"power": {}}'), { kind: 'invalid' });
+  t.like(parseMessage('{"status": {"verbose": true}}'), { kind: 'invalid', message: 'unknown field "status.verbose"' });
+});
+
+test('the MQTT power command payload: a number, "off", or a JSON power command', (t) => {
+  t.deepEqual(parsePowerPayload('4.5'), { budget_watts: 4.5 });
+  t.deepEqual(parsePowerPayload(' 12 \n'), { budget_watts: 12 });
+  t.deepEqual(parsePowerPayload('OFF'), { budget_watts: null });
+  t.deepEqual(parsePowerPayload('{"max_temp_c": 65}'), { max_temp_c: 65 });
+  t.regex(parsePowerPayload('-2') as string, /budget_watts must be >= 0/);
+  t.regex(parsePowerPayload('lots') as string, /a budget in watts/);
+  t.regex(parsePowerPayload('{"max_temp_c": 500}') as string, /max_temp_c must be <= 150/);
 });

@@ -34,7 +34,7 @@ test('first come, first served, one at a time; queue.max counts running plus wai
   t.is((c.final('d') as { code: string }).code, 'busy', 'the fourth is refused at once');
   await s.idle();
   t.deepEqual(started, ['a', 'b', 'c']);
-  t.deepEqual(s.counters, { requests: 3, rejected: 1, completed: 3, failed: 0, cancelled: 0, tokens: 6, tokensPerS: 10 });
+  t.deepEqual(s.counters, { requests: 3, rejected: 1, completed: 3, failed: 0, cancelled: 0, tokens: 6, tokensPerS: 10, joulesPerToken: null });
 });
 
 test('a deadline stops a running job and fails a waiting one', async (t) => {

@@ -10,7 +10,7 @@ import { referenceModelPath } from './helpers/reference.js';
 
 const unit = join(ROOT, 'systemd', 'bitnetd.service');
 
-test('systemd-analyze verify prints nothing (it exits 0 even on unknown keys)', (t) => {
+test('systemd-analyze verify prints nothing, with and without the Raspberry Pi drop-in (it exits 0 even on unknown keys)', (t) => {
   // A root with the unit's programs (stubs) and systemd's own units, so the check does not depend on where node lives here.
   const root = mkdtempSync(join(tmpdir(), 'bitnetd-root-'));
   mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
@@ -21,7 +21,13 @@ test('systemd-analyze verify prints nothing (it exits 0 even on unknown keys)', 
   }
   cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
   cpSync(unit, join(root, 'etc/systemd/system/bitnetd.service'));
-  const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, '/etc/systemd/system/bitnetd.service'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const verify = () => spawnSync('systemd-analyze', ['verify', `--root=${root}`, '/etc/systemd/system/bitnetd.service'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let r = verify();
+  t.is(r.status, 0);
+  t.is((r.stdout + r.stderr).trim(), '');
+  mkdirSync(join(root, 'etc/systemd/system/bitnetd.service.d'));
+  cpSync(join(ROOT, 'systemd', 'bitnetd-pi-power.conf'), join(root, 'etc/systemd/system/bitnetd.service.d/pi-power.conf'));
+  r = verify();
   t.is(r.status, 0);
   t.is((r.stdout + r.stderr).trim(), '');
 });
@@ -42,9 +48,10 @@ test('the unit is Type=notify with a watchdog, and runs the daemon', (t) => {
   t.regex(text, /^ExecStart=\/usr\/bin\/node \/opt\/bitnetd\/dist\/daemon\/cli\.js serve$/m);
 });
 
-test('install.sh with DESTDIR stages the program, the unit, sysusers, tmpfiles and a private config', (t) => {
+test('install.sh with DESTDIR stages the program, the unit (and the Raspberry Pi drop-in), sysusers, tmpfiles and a private config', (t) => {
   const dest = mkdtempSync(join(tmpdir(), 'bitnetd-stage-'));
-  const r = spawnSync(join(ROOT, 'systemd', 'install.sh'), [], { encoding: 'utf8', env: { ...process.env, DESTDIR: dest } });
+  // BITNETD_PI_POWER: stage the Raspberry Pi drop-in as on a board with /dev/vcio.
+  const r = spawnSync(join(ROOT, 'systemd', 'install.sh'), [], { encoding: 'utf8', env: { ...process.env, DESTDIR: dest, BITNETD_PI_POWER: 'yes' } });
   t.is(r.status, 0, r.stderr);
   const engine = relative(ROOT, findUsableAddon(ROOT, {}).path); // the prebuild or the local build
   for (const f of [
@@ -52,6 +59,7 @@ test('install.sh with DESTDIR stages the program, the unit, sysusers, tmpfiles a
     `opt/bitnetd/${engine}`,
     'opt/bitnetd/node_modules/mqtt/package.json',
     'etc/systemd/system/bitnetd.service',
+    'etc/systemd/system/bitnetd.service.d/pi-power.conf',
     'usr/lib/sysusers.d/bitnetd.conf',
     'usr/lib/tmpfiles.d/bitnetd.conf',
     'etc/bitnetd/config.json',

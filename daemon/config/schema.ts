@@ -21,6 +21,7 @@ export function defaultPaths(env: NodeJS.ProcessEnv = process.env) {
     config: join(first(env['CONFIGURATION_DIRECTORY']) ?? '/etc/bitnetd', 'config.json'),
     model: join(first(env['STATE_DIRECTORY']) ?? '/var/lib/bitnetd', 'models', 'ggml-model-i2_s.gguf'),
     socket: join(first(env['RUNTIME_DIRECTORY']) ?? '/run/bitnetd', 'bitnetd.sock'),
+    powerState: join(first(env['STATE_DIRECTORY']) ?? '/var/lib/bitnetd', 'power.json'),
   };
 }
 
@@ -43,6 +44,12 @@ convict.addFormats({
     validate(v: unknown) {
       if (typeof v !== 'string' || !/^0?[0-7]{3}$/.test(v)) throw new Error('must be an octal mode like "0660"');
     },
+  },
+  'non-negative': {
+    validate(v: unknown) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error('must be a number >= 0');
+    },
+    coerce: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
   },
   'mqtt-topic-prefix': {
     validate(v: unknown) {
@@ -194,6 +201,58 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         env: 'BITNETD_LOG_FORMAT',
       },
     },
+    power: {
+      budget_watts: {
+        doc: 'Power budget: the moving average of the measured (or modelled) power stays at or below it, by fewer threads and then pauses between tokens; 0 means none. Set at run time over MQTT or the socket, it is saved in power.state_file and outranks this.',
+        format: 'non-negative',
+        default: 0,
+        env: 'BITNETD_POWER_BUDGET_WATTS',
+      },
+      max_temp_c: {
+        doc: 'Back off at this temperature (the hottest thermal zone), before the firmware throttles (a Raspberry Pi at 80-85 °C); 0 means no limit.',
+        format: 'non-negative',
+        default: 75,
+        env: 'BITNETD_POWER_MAX_TEMP_C',
+      },
+      source: {
+        doc: 'Where power comes from: auto (the first found of rapl, ina2xx, ina3221, pi5-pmic, else model), or one of them (an error when it is not there).',
+        format: ['auto', 'rapl', 'ina2xx', 'ina3221', 'pi5-pmic', 'model'],
+        default: 'auto',
+        env: 'BITNETD_POWER_SOURCE',
+      },
+      interval_ms: {
+        doc: 'How often power and temperature are read and the threads adjusted.',
+        format: 'nat',
+        default: 500,
+        env: 'BITNETD_POWER_INTERVAL_MS',
+      },
+      state_file: {
+        doc: 'Where limits set at run time are kept (under systemd: $STATE_DIRECTORY/power.json).',
+        format: String,
+        default: paths.powerState,
+        env: 'BITNETD_POWER_STATE_FILE',
+      },
+      model: {
+        idle_watts: {
+          doc: 'The power model (used without a sensor): watts of the idle board. Defaults fit a Raspberry Pi 4 at the wall; calibrate (README).',
+          format: 'non-negative',
+          default: 2.7,
+          env: 'BITNETD_POWER_MODEL_IDLE_WATTS',
+        },
+        watts_per_core: {
+          doc: 'The power model: watts one fully busy core adds at its highest frequency.',
+          format: 'non-negative',
+          default: 0.9,
+          env: 'BITNETD_POWER_MODEL_WATTS_PER_CORE',
+        },
+        alpha: {
+          doc: 'The power model: a busy core draws watts_per_core × (f / f_max)^alpha (2-3 under DVFS, 1 at fixed voltage).',
+          format: 'non-negative',
+          default: 2,
+          env: 'BITNETD_POWER_MODEL_ALPHA',
+        },
+      },
+    },
     shutdown: {
       grace_ms: {
         doc: 'On SIGTERM, how long running requests may finish before they are cancelled.',
@@ -230,6 +289,14 @@ export interface Config {
   };
   socket: { enabled: boolean; path: string; mode: string; group: string; max_line_bytes: number };
   log: { level: LogLevel; format: 'auto' | 'text' | 'journal' | 'json' };
+  power: {
+    budget_watts: number;
+    max_temp_c: number;
+    source: 'auto' | 'rapl' | 'ina2xx' | 'ina3221' | 'pi5-pmic' | 'model';
+    interval_ms: number;
+    state_file: string;
+    model: { idle_watts: number; watts_per_core: number; alpha: number };
+  };
   shutdown: { grace_ms: number };
 }
 

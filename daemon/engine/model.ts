@@ -1,5 +1,6 @@
 // A loaded BitNet model: metadata, tokenizer, thread count, and the sessions that run on it.
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { formatChat, type ChatMessage } from './chat-format.js';
 import { loadAddon, type NativeModel, type NativeModelInfo } from './native.js';
 import { Session, type SessionOptions } from './session.js';
@@ -26,8 +27,11 @@ type MetaValue = string | number | boolean | null | undefined;
 export class BitnetModel {
   readonly info: NativeModelInfo;
   /** Serializes evaluation: one forward pass at a time on this model. */
-  readonly queue = new WorkQueue();
+  private readonly queue = new WorkQueue();
   private tokenizerCache: Tokenizer | undefined;
+  private duty = 1;
+  /** When the duty cycle lets the next evaluation start (performance.now() time). */
+  private resumeAt = 0;
 
   private constructor(readonly native: NativeModel) {
     this.info = native.info();
@@ -71,6 +75,34 @@ export class BitnetModel {
   /** Takes effect at the next evaluation step (between tokens). */
   setThreads(n: number): void {
     this.native.setThreads(n);
+  }
+
+  /** The share of the time evaluations may run, (0, 1]: the power governor's last resort. */
+  get dutyCycle(): number {
+    return this.duty;
+  }
+
+  /** Below 1, each evaluation is followed by a rest of its own length × (1 − duty) / duty before the
+   * next one may start; the result is not held back, so a token streams out at once. */
+  setDutyCycle(duty: number): void {
+    if (!(duty > 0 && duty <= 1)) throw new RangeError(`the duty cycle must be in (0, 1] (got ${duty})`);
+    this.duty = duty;
+    if (duty === 1) this.resumeAt = 0;
+  }
+
+  /** Runs one evaluation in turn with every other on this model, paced by the duty cycle. */
+  compute<T>(evaluation: () => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      const rest = this.resumeAt - performance.now();
+      if (rest > 0) await sleep(rest);
+      const t0 = performance.now();
+      try {
+        return await evaluation();
+      } finally {
+        const t1 = performance.now();
+        this.resumeAt = this.duty < 1 ? t1 + ((t1 - t0) * (1 - this.duty)) / this.duty : 0;
+      }
+    });
   }
 
   meta(key: string): MetaValue {

@@ -123,7 +123,7 @@ export class Session {
       const step = options.oneByOne ? 1 : this.batchSize;
       for (let i = 0; i < tokens.length; i += step) {
         const chunk = tokens.slice(i, i + step);
-        await this.model.queue.run(() => this.ctx.eval(Int32Array.from(chunk), true));
+        await this.model.compute(() => this.ctx.eval(Int32Array.from(chunk), true));
         this.cached.push(...chunk);
         for (let r = 0; r < chunk.length; r++) rows.push(this.ctx.logits(r));
       }
@@ -216,7 +216,7 @@ export class Session {
   }
 
   private async evaluate(tokens: number[]): Promise<void> {
-    await this.model.queue.run(() => this.ctx.eval(Int32Array.from(tokens), false));
+    await this.model.compute(() => this.ctx.eval(Int32Array.from(tokens), false));
     this.cached.push(...tokens);
   }
 }

@@ -10,7 +10,9 @@ import { RaplSource, findRaplZones } from './rapl.js';
 
 export const POWER_SOURCE_KINDS: readonly PowerSourceKind[] = ['rapl', 'ina2xx', 'ina3221', 'pi5-pmic', 'model'];
 
-const FINDERS: Record<Exclude<PowerSourceKind, 'model'>, { find: (env: PowerEnv) => PowerSource | undefined; needs: string }> = {
+type Finder = (env: PowerEnv) => PowerSource | undefined | Promise<PowerSource | undefined>;
+
+const FINDERS: Record<Exclude<PowerSourceKind, 'model'>, { find: Finder; needs: string }> = {
   rapl: {
     find: (env) => {
       const zones = findRaplZones(env);
@@ -23,15 +25,15 @@ const FINDERS: Record<Exclude<PowerSourceKind, 'model'>, { find: (env: PowerEnv)
   'pi5-pmic': { find: Pi5PmicSource.find, needs: 'a Raspberry Pi 5 with vcgencmd, run by a member of group video' },
 };
 
-export function detectPowerSource(env: PowerEnv, model: PowerModelParams, forced?: PowerSourceKind): PowerSource {
+export async function detectPowerSource(env: PowerEnv, model: PowerModelParams, forced?: PowerSourceKind): Promise<PowerSource> {
   if (forced === 'model') return new CpuModelSource(env, model);
   if (forced) {
-    const source = FINDERS[forced].find(env);
+    const source = await FINDERS[forced].find(env);
     if (!source) throw new Error(`power source "${forced}" is not available here: it needs ${FINDERS[forced].needs}`);
     return source;
   }
   for (const kind of Object.keys(FINDERS) as (keyof typeof FINDERS)[]) {
-    const source = FINDERS[kind].find(env);
+    const source = await FINDERS[kind].find(env);
     if (source) return source;
   }
   return new CpuModelSource(env, model);

@@ -1,12 +1,14 @@
 // The Raspberry Pi 5's PMIC through `vcgencmd pmic_read_adc`: currents and voltages per rail. SoC power
 // is VDD_CORE_A × VDD_CORE_V. Rails are paired by name, never by the (N) index, which differs between
-// a rail's current and voltage lines. Each reading spawns a process, so it is sampled at most 5 times a
-// second (the last value is reused in between). Needs group `video`.
+// a rail's current and voltage lines. Each reading spawns a process, so it is sampled in the background
+// at most 5 times a second (reads in between see the last sample). Needs group `video`.
 import type { PowerEnv } from './power-env.js';
 import type { PowerSource } from './power-source.js';
+import { SampledCommand } from './sampled-command.js';
 
 const LINE = /(\S+)_([AV])\s+(?:current|volt)\(\d+\)=([-\d.eE+]+|nan)[AV]/g;
 const MIN_INTERVAL_MS = 200;
+const ARGS = ['pmic_read_adc'];
 
 /** Rail name → { amps, volts } from pmic_read_adc's text (tolerates NULs, nan and missing halves). */
 export function parsePmicAdc(text: string): Map<string, { amps?: number; volts?: number }> {
@@ -26,9 +28,11 @@ export class Pi5PmicSource implements PowerSource {
   readonly kind = 'pi5-pmic';
   readonly measured = true;
   readonly describe = 'vcgencmd pmic_read_adc VDD_CORE (SoC)';
-  private last: { at: number; watts: number | null } | undefined;
+  private readonly sampler: SampledCommand<number>;
 
-  constructor(private readonly env: PowerEnv) {}
+  private constructor(env: PowerEnv) {
+    this.sampler = new SampledCommand(env, 'vcgencmd', ARGS, Pi5PmicSource.coreWatts, MIN_INTERVAL_MS);
+  }
 
   /** The SoC's watts from one pmic_read_adc run, or null when VDD_CORE is not both there. */
   static coreWatts(text: string): number | null {
@@ -36,24 +40,20 @@ export class Pi5PmicSource implements PowerSource {
     return core?.amps !== undefined && core.volts !== undefined ? core.amps * core.volts : null;
   }
 
-  static find(env: PowerEnv): Pi5PmicSource | undefined {
-    try {
-      return Pi5PmicSource.coreWatts(env.run('vcgencmd', ['pmic_read_adc'])) === null ? undefined : new Pi5PmicSource(env);
-    } catch {
-      return undefined; // no vcgencmd, not a Pi 5, or not in group video
-    }
+  /** A source when vcgencmd answers with the VDD_CORE rail (a Pi 5, run by a member of group video). */
+  static async find(env: PowerEnv): Promise<Pi5PmicSource | undefined> {
+    const source = new Pi5PmicSource(env);
+    source.sampler.read();
+    await source.sampler.settled();
+    return source.sampler.read() === null ? undefined : source;
   }
 
   read(): number | null {
-    const at = this.env.now();
-    if (this.last && at - this.last.at < MIN_INTERVAL_MS) return this.last.watts;
-    let watts: number | null;
-    try {
-      watts = Pi5PmicSource.coreWatts(this.env.run('vcgencmd', ['pmic_read_adc']));
-    } catch {
-      watts = null;
-    }
-    this.last = { at, watts };
-    return watts;
+    return this.sampler.read();
+  }
+
+  /** Resolves once a sample in flight has landed (tests, and a first reading). */
+  settled(): Promise<void> {
+    return this.sampler.settled();
   }
 }

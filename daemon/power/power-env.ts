@@ -1,14 +1,14 @@
 // Where the power sources read from. Everything is injectable so that tests run on fake sysfs and /proc
 // trees, a captured vcgencmd text and a fake clock; production uses the defaults.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface PowerEnv {
   sysRoot: string;
   procRoot: string;
-  /** Runs a command and returns its stdout; throws when it cannot run or fails. */
-  run: (cmd: string, args: string[]) => string;
+  /** Runs a command and resolves to its stdout; rejects when it cannot run or fails. */
+  run: (cmd: string, args: string[]) => Promise<string>;
   /** Milliseconds on a monotonic clock. */
   now: () => number;
 }
@@ -17,7 +17,10 @@ export function defaultPowerEnv(): PowerEnv {
   return {
     sysRoot: '/sys',
     procRoot: '/proc',
-    run: (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }),
+    run: (cmd, args) =>
+      new Promise((resolve, reject) => {
+        execFile(cmd, args, { encoding: 'utf8', timeout: 2000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+      }),
     now: () => performance.now(),
   };
 }

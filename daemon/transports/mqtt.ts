@@ -1,22 +1,22 @@
 // MQTT (v5 by default, 3.1.1 as an option). Requests arrive on <base>/<node_id>/request (and, when
 // shared, on $share/<base>/<base>/request). Answers go to the v5 Response Topic with the Correlation
 // Data echoed, else to the payload's reply_to, else to <base>/<node_id>/response/<id>.
-// <base>/<node_id>/state is retained JSON, with a retained "offline" will.
+// <base>/<node_id>/state is retained JSON, with a retained "offline" will. <base>/<node_id>/power/set
+// takes a power budget ("4.5", "off" or a JSON power command); the state then shows the new limits.
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { powerEvent, statusEvent, type Control } from '../control.js';
 import type { Logger } from '../log.js';
-import { errorEvent, parseMessage, type ParsedMessage, type ServerEvent } from '../protocol.js';
+import { errorEvent, parseMessage, parsePowerPayload, type ParsedMessage, type ServerEvent } from '../protocol.js';
 import type { Job, Scheduler } from '../scheduler.js';
-
-/** What the retained state topic says (besides online/offline). */
-export type StateReport = Record<string, string | number | boolean | null>;
 
 export interface MqttTopics {
   request: string;
   shared: string;
   state: string;
+  powerSet: string;
   response: (id: string) => string;
 }
 
@@ -25,6 +25,7 @@ export function mqttTopics(base: string, nodeId: string): MqttTopics {
     request: `${base}/${nodeId}/request`,
     shared: `$share/${base}/${base}/request`,
     state: `${base}/${nodeId}/state`,
+    powerSet: `${base}/${nodeId}/power/set`,
     response: (id) => `${base}/${nodeId}/response/${id}`,
   };
 }
@@ -46,7 +47,7 @@ export class MqttTransport {
     private readonly cfg: Config['mqtt'],
     private readonly nodeId: string,
     private readonly scheduler: Scheduler,
-    private readonly report: () => StateReport,
+    private readonly control: Control,
     private readonly log: Logger,
   ) {
     this.topics = mqttTopics(cfg.base_topic, nodeId);
@@ -60,6 +61,11 @@ export class MqttTransport {
     });
     this.client.on('reconnect', () => this.backOff());
     scheduler.on('change', () => this.publishStateSoon());
+  }
+
+  /** Something the state topic reports changed outside the scheduler (power, temperature). */
+  stateChanged(): void {
+    this.publishStateSoon();
   }
 
   private clientOptions(): IClientOptions {
@@ -88,7 +94,7 @@ export class MqttTransport {
     this.failures = 0;
     this.client.options.reconnectPeriod = this.cfg.reconnect_min_ms;
     if (!sessionPresent) {
-      const topics = [this.topics.request, ...(this.cfg.shared ? [this.topics.shared] : [])];
+      const topics = [this.topics.request, this.topics.powerSet, ...(this.cfg.shared ? [this.topics.shared] : [])];
       this.client.subscribe(topics, { qos: 1 }, (err, granted) => {
         if (err) return this.log.error('mqtt: subscribe failed', { error: err.message });
         const refused = (granted ?? []).filter((g) => g.qos > 2);
@@ -119,6 +125,7 @@ export class MqttTransport {
   }
 
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (topic === this.topics.powerSet) return this.onPowerSet(payload);
     const props = packet.properties ?? {};
     const receivedAt = Date.now();
     const msg: ParsedMessage =
@@ -136,6 +143,8 @@ export class MqttTransport {
       if (job) return job.cancel('cancelled'); // its own answer says so
       return send(errorEvent(msg.id, 'bad_request', `no MQTT request "${msg.id}" is running or waiting`));
     }
+    if (msg.kind === 'status') return send(statusEvent(this.control, msg.id));
+    if (msg.kind === 'power') return send(powerEvent(this.control, msg.id, msg.limits));
     const expiry = props.messageExpiryInterval;
     const job = this.scheduler.submit(msg.request, send, {
       source: 'mqtt',
@@ -144,6 +153,18 @@ export class MqttTransport {
     if (!job || job.state === 'finished') return;
     this.jobs.set(job.id, job);
     this.log.debug('mqtt: request accepted', { id: job.id, topic, reply_to: replyTo, expiry_s: expiry });
+  }
+
+  /** The power command topic (a Home Assistant number entity publishes a plain number there). */
+  private onPowerSet(payload: Buffer): void {
+    const limits = parsePowerPayload(payload.toString('utf8'));
+    if (typeof limits === 'string') {
+      this.log.warn(`mqtt: ${this.topics.powerSet}: ${limits}`);
+      return;
+    }
+    const event = powerEvent(this.control, undefined, limits);
+    if (event.type === 'error') this.log.error(`mqtt: ${this.topics.powerSet}: ${event.message}`);
+    // Accepted limits show in the state topic, which the power governor republishes on the change.
   }
 
   /** Publishes events of one request; mqtt.js queues them while the broker is away. */
@@ -178,7 +199,7 @@ export class MqttTransport {
   private publishState(): void {
     if (this.stopping || !this.client.connected) return;
     this.lastStateAt = Date.now();
-    const state = { state: 'online', online: true, node_id: this.nodeId, ...this.report() };
+    const state = { state: 'online', online: true, node_id: this.nodeId, ...this.control.status() };
     this.client.publish(this.topics.state, JSON.stringify(state), { qos: 1, retain: true });
   }
 

@@ -1,9 +1,11 @@
 // The Unix socket: NDJSON, one request per line, events back as lines tagged with the request id.
 // Several requests may share a connection; {"cancel": "<id>"} stops one; hanging up cancels them all.
+// {"status": {}} and {"power": {...}} are answered at once, beside any running request.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { powerEvent, statusEvent, type Control } from '../control.js';
 import type { Logger } from '../log.js';
 import { errorEvent, parseMessage, type ServerEvent } from '../protocol.js';
 import type { Job, Scheduler } from '../scheduler.js';
@@ -27,6 +29,7 @@ export class SocketTransport {
   constructor(
     private readonly settings: SocketSettings,
     private readonly scheduler: Scheduler,
+    private readonly control: Control,
     private readonly log: Logger,
   ) {
     // Half-open: a client that shuts down its sending side (socat after its input ends) still gets its answers.
@@ -108,6 +111,8 @@ export class SocketTransport {
           else send(errorEvent(msg.id, 'bad_request', `no request "${msg.id}" is running or waiting on this connection`));
           return;
         }
+        if (msg.kind === 'status') return send(statusEvent(this.control, msg.id));
+        if (msg.kind === 'power') return send(powerEvent(this.control, msg.id, msg.limits));
         const { request } = msg;
         if (request.id !== undefined && jobs.has(request.id)) {
           return send(errorEvent(request.id, 'bad_request', `request id "${request.id}" is already in use on this connection`));

@@ -181,3 +181,20 @@ test('changing the thread count between every step never stalls', async (t) => {
   }
   t.is(outputs.size, 1, 'every thread count computes the same tokens');
 });
+
+test('a duty cycle rests the engine between evaluations: at 0.25 decoding takes about 4 times as long', async (t) => {
+  const model = await BitnetModel.load(referenceModelPath(), { threads: 1 }); // its own: the duty cycle is per model
+  const decodeMs = async () => {
+    const r = await model.createSession({ contextSize: 128 }).generate(PROMPT, { temperature: 0, maxTokens: 60, ignoreEos: true });
+    return r.stats.decodeMs;
+  };
+  await decodeMs(); // warm-up
+  const full = await decodeMs();
+  model.setDutyCycle(0.25);
+  const rested = await decodeMs();
+  model.setDutyCycle(1);
+  const again = await decodeMs();
+  t.log(`decode ${full.toFixed(0)} ms at duty 1, ${rested.toFixed(0)} ms at 0.25, ${again.toFixed(0)} ms at 1 again`);
+  t.true(rested > 2.5 * Math.max(full, again));
+  t.throws(() => model.setDutyCycle(0), { instanceOf: RangeError });
+});

@@ -70,6 +70,7 @@ export class Daemon {
       mqtt: { url: '' },
       socket: { path: socketPath },
       log: { level: 'info', format: 'json' },
+      power: { state_file: join(dir, 'power.json') },
     };
     const config = merge(base, options.config ?? {});
     const configFile = join(dir, 'config.json');

@@ -23,7 +23,12 @@ export function fakeTree(): FakeTree {
     throw new Error(`${cmd}: not found`);
   };
   return {
-    env: { sysRoot: join(root, 'sys'), procRoot: join(root, 'proc'), run: (cmd, args) => runner(cmd, args), now: () => clock },
+    env: {
+      sysRoot: join(root, 'sys'),
+      procRoot: join(root, 'proc'),
+      run: async (cmd, args) => runner(cmd, args),
+      now: () => clock,
+    },
     write(path, text) {
       mkdirSync(dirname(join(root, path)), { recursive: true });
       writeFileSync(join(root, path), `${text}\n`);

@@ -250,3 +250,28 @@ test('TLS: a broker that requires client certificates serves a daemon with one a
   t.truthy(refused);
   t.is(withoutCert.proc.exitCode, null);
 });
+
+test('the power command topic takes a plain budget (as a Home Assistant number sends it), "off" or JSON; the state shows it', async (t) => {
+  const b = await broker();
+  const d = await daemon(b.url, {}, { power: { source: 'model' } });
+  const stateTopic = `bitnetd/${d.nodeId}/state`;
+  const setTopic = `bitnetd/${d.nodeId}/power/set`;
+  const r = await recorder(b.url);
+  await r.client.subscribeAsync(stateTopic, { qos: 1 });
+  const state = (from: number) => r.on(stateTopic).slice(from).map((m) => m.event as unknown as Record<string, unknown>);
+  const first = await r.waitFor(() => state(0)[0]);
+  t.is(first['budget_watts'], null);
+  t.is(first['power_source'], 'model');
+  t.is(first['power_measured'], false);
+  t.is(typeof first['energy_j'], 'number');
+  for (const [payload, budget, temp] of [['4.5', 4.5, 75], ['{"budget_watts": 6, "max_temp_c": 70}', 6, 70], ['off', null, 70]] as const) {
+    const from = r.on(stateTopic).length;
+    await r.client.publishAsync(setTopic, payload, { qos: 1 });
+    const seen = await r.waitFor(() => state(from).find((s) => s['budget_watts'] === budget && s['max_temp_c'] === temp));
+    t.truthy(seen, `${payload} -> budget ${budget}, max ${temp} °C`);
+  }
+  const from = r.on(stateTopic).length;
+  await r.client.publishAsync(setTopic, 'lots', { qos: 1 });
+  await d.waitForLog((l) => l.level === 'warn' && /power\/set: a power command is a budget in watts/.test(l.message));
+  t.true(state(from).every((s) => s['budget_watts'] === null), 'a bad payload changes nothing');
+});
