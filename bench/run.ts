@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { SHAPES, writeSyntheticModel } from '../daemon/synth/synthetic-model.js';
 import { headAccuracy } from './head-accuracy.js';
+import { promptCacheTiming } from './prompt-cache.js';
 import type { Measurement } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -69,6 +70,8 @@ for (const headMode of ['q8', 'f16'] as const) {
 }
 process.stderr.write('comparing the q8 head with the exact f16 one over 512 teacher-forced tokens...\n');
 const accuracy = await headAccuracy(modelPath, 512);
+process.stderr.write('timing the first token with and without a prompt-cache hit (a 1,500-token system prompt)...\n');
+const cacheTiming = await promptCacheTiming(modelPath, Math.min(2, all));
 
 // Each tg128 run against the bandwidth probed right before it.
 const shares = (r: Measurement) => r.tg128.map((tg, i) => (bytesPerToken(r.head as 'f16' | 'q8') * tg) / (r.bandwidth_gbs[i]! * 1e9));
@@ -100,7 +103,11 @@ console.log(
   `q8 head vs f16 over ${accuracy.positions} teacher-forced tokens: max logit difference ${accuracy.max_abs_diff.toFixed(4)}; ` +
     `top-1 agrees at ${accuracy.confident_top1_agree} of ${accuracy.confident_positions} positions where f16's top-1 leads by > 0.05`,
 );
+console.log(
+  `prompt cache, ${cacheTiming.system_tokens}-token system prompt, ${Math.min(2, all)} threads: first token after ${cacheTiming.miss_ms} ms on a miss, ` +
+    `${cacheTiming.hit_ms} ms on a hit (${(cacheTiming.miss_ms / cacheTiming.hit_ms).toFixed(0)}x), ${cacheTiming.hit_after_other_ms} ms after another client's prompt`,
+);
 
 mkdirSync(dirname(opts.out), { recursive: true });
-writeFileSync(opts.out, JSON.stringify({ date: new Date().toISOString(), model: modelPath, bytes_per_token: { f16: bytesPerToken('f16'), q8: bytesPerToken('q8') }, head_accuracy: accuracy, cpu: cpus()[0]?.model, cores: all, results }, null, 2) + '\n');
+writeFileSync(opts.out, JSON.stringify({ date: new Date().toISOString(), model: modelPath, bytes_per_token: { f16: bytesPerToken('f16'), q8: bytesPerToken('q8') }, head_accuracy: accuracy, prompt_cache: cacheTiming, cpu: cpus()[0]?.model, cores: all, results }, null, 2) + '\n');
 console.log(`JSON: ${opts.out}`);

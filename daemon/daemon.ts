@@ -8,6 +8,7 @@ import type { Config } from './config/schema.js';
 import type { Control } from './control.js';
 import { Conversations } from './conversations.js';
 import { BitnetModel } from './engine/index.js';
+import { PromptCache } from './engine/prompt-cache.js';
 import { loadedAddon } from './engine/native.js';
 import { createEngineRunner } from './engine-runner.js';
 import { EXIT } from './exit-codes.js';
@@ -27,6 +28,7 @@ const RESTART_ONLY = [
   'model.path',
   'model.head',
   'model.context',
+  'cache',
   'mqtt',
   'socket',
   'power.source',
@@ -85,8 +87,12 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     return EXIT.DATA_ERROR;
   }
 
-  const session = model.createSession({ contextSize: config.model.context || model.contextLength });
-  log.info('context ready', { tokens: session.contextSize, kv_cache_mb: Math.round(session.kvBytes / 1048576) });
+  const cache = new PromptCache(model, {
+    slots: config.cache.slots,
+    contextSize: config.model.context || model.contextLength,
+    maxBytes: config.cache.max_mb * 1048576,
+  });
+  log.info('context ready', { tokens: cache.contextSize, prompt_cache_slots: config.cache.slots, prompt_cache_max_mb: config.cache.max_mb });
   let power: PowerManager;
   try {
     power = await createPowerManager(config.power, threadsOf(config), (s) => (model.setThreads(s.threads), model.setDutyCycle(s.duty)), log);
@@ -96,7 +102,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   }
   const conversations = new Conversations(config.generation.conversations);
   const energy = () => ({ joules: power.energy.total(), measured: power.source.measured });
-  const runner = createEngineRunner(model, session, conversations, () => ({ maxTokens: config.generation.max_tokens }), log, energy);
+  const runner = createEngineRunner(model, cache, conversations, () => ({ maxTokens: config.generation.max_tokens }), log, energy);
   const scheduler = new Scheduler(runner, { maxJobs: config.queue.max, deadlineMs: config.queue.deadline_ms });
   scheduler.on('change', () => power.setBusy(scheduler.busy));
   const report = (): DaemonState => ({
@@ -112,6 +118,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     tokens: scheduler.counters.tokens,
     tokens_per_s: scheduler.counters.tokensPerS,
     joules_per_token: scheduler.counters.joulesPerToken,
+    prompt_cache_tokens: cache.tokens(),
     ...power.report(),
   });
   const control: Control = {

@@ -1,6 +1,7 @@
 // Runs one request on the engine: builds the prompt (with the conversation so far), streams token
 // events, ends with `done` or `error`. The only place where protocol requests meet the engine.
-import { PromptTooLongError, type BitnetModel, type GenerateOptions, type PromptInput, type Session } from './engine/index.js';
+import { PromptTooLongError, type BitnetModel, type GenerateOptions, type PromptInput } from './engine/index.js';
+import type { PromptCache } from './engine/prompt-cache.js';
 import { Conversations } from './conversations.js';
 import type { Logger } from './log.js';
 import { errorEvent, toWireStats, type GenerateRequest, type RequestEnergy, type WireMessage } from './protocol.js';
@@ -13,7 +14,7 @@ export interface RunnerSettings {
 
 export function createEngineRunner(
   model: BitnetModel,
-  session: Session,
+  cache: PromptCache,
   conversations: Conversations,
   settings: () => RunnerSettings,
   log: Logger,
@@ -27,11 +28,15 @@ export function createEngineRunner(
     log.debug('request started', { id: job.id, source: job.source, waited_ms: started - job.acceptedAt, text: req.prompt ?? req.messages });
     try {
       const turns = turnsOf(req, conversations);
-      const input = fitToContext(model, session, turns);
+      const input = fitToContext(model, cache.contextSize, turns);
+      const prompt = model.promptTokens(input);
+      const session = cache.take(prompt); // the one that already holds the longest part of it
       let seq = 0;
-      const result = await session.generate(input, generateOptions(req, settings().maxTokens, job.signal), (chunk) => {
-        if (req.stream && chunk.text) job.emit({ id: job.id, type: 'token', seq: seq++, text: chunk.text });
-      });
+      const result = await session
+        .generate({ tokens: prompt }, generateOptions(req, settings().maxTokens, job.signal), (chunk) => {
+          if (req.stream && chunk.text) job.emit({ id: job.id, type: 'token', seq: seq++, text: chunk.text });
+        })
+        .finally(() => cache.trim());
       const reason = job.signal.aborted ? (job.signal.reason as AbortReason) : result.stats.stopReason;
       const energyAtEnd = energy?.();
       const used = energyAtStart && energyAtEnd ? { joules: energyAtEnd.joules - energyAtStart.joules, measured: energyAtEnd.measured } : undefined;
@@ -102,10 +107,10 @@ function turnsOf(req: GenerateRequest, conversations: Conversations): Turns {
 }
 
 /** Drops the oldest turns of a long conversation until the prompt leaves room for an answer. */
-function fitToContext(model: BitnetModel, session: Session, turns: Turns): PromptInput {
+function fitToContext(model: BitnetModel, contextSize: number, turns: Turns): PromptInput {
   let messages = turns.messages;
-  const room = Math.max(1, Math.floor(session.contextSize / 4)); // keep a quarter of the context for the answer
-  while (messages.length > 1 && model.promptTokens(asInput(turns.system, messages)).length > session.contextSize - room) {
+  const room = Math.max(1, Math.floor(contextSize / 4)); // keep a quarter of the context for the answer
+  while (messages.length > 1 && model.promptTokens(asInput(turns.system, messages)).length > contextSize - room) {
     messages = messages.slice(messages[0]?.role === 'user' && messages[1]?.role === 'assistant' ? 2 : 1);
   }
   return asInput(turns.system, messages);

@@ -302,6 +302,8 @@ export interface DaemonState {
   tokens_per_s: number;
   /** Energy per generated token of the last finished request. */
   joules_per_token: number | null;
+  /** Prompt tokens whose keys and values are kept for reuse, over every cache slot. */
+  prompt_cache_tokens: number;
   power_w: number | null;
   /** rapl, ina2xx, ina3221, pi5-pmic or model. */
   power_source: string;

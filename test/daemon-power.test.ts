@@ -53,7 +53,6 @@ test('lowering the budget on a running daemon lowers its threads and tokens/s; i
     t.log(`free: ${free} tok/s on ${before.threads} threads; budget 1.5 W: ${limited} tok/s on ${during.threads} thread(s), duty ${during.duty_cycle}`);
     t.is(during.threads, 1);
     t.true(during.duty_cycle < 1, 'one thread alone draws 3 W: a duty cycle under 1');
-    t.true(limited < free * 0.6, `${limited} tok/s under the budget against ${free} without`);
     const log = d.logs.find((l) => l.message === 'power: new setting' && l['threads'] === 1);
     t.truthy(log, 'the new setting is logged');
 
@@ -69,7 +68,9 @@ test('lowering the budget on a running daemon lowers its threads and tokens/s; i
     t.log(`budget off again: ${restored} tok/s on ${after.threads} threads`);
     t.is(after.threads, 2);
     t.is(after.duty_cycle, 1);
-    t.true(restored > limited * 1.5);
+    // Other test files load this machine too, and unevenly: compare with the faster of the free runs.
+    const unlimited = Math.max(free, restored);
+    t.true(limited < unlimited * 0.5, `${limited} tok/s under the budget against ${unlimited} without`);
   } finally {
     await d.stop();
   }

@@ -177,3 +177,23 @@ test('load: 200 requests against queue.max 50 give 150 immediate busy errors and
   t.true(late - warm < 24_000, `memory grew by ${late - warm} kB`);
   t.false(d.stderr.includes('secret-prompt-text'), 'prompts are not logged at info level');
 });
+
+test('the prompt cache: two clients with their own long system prompt, interleaved, each get theirs back from the cache', async (t) => {
+  const d = await daemon({ model: await tiny(), config: { cache: { slots: 2 } } });
+  const c = await SocketClient.connect(d.socketPath);
+  const ask = async (id: string, system: string, prompt: string) => {
+    c.send({ id, system, prompt, max_tokens: 3 });
+    return (await c.answer(id)) as DoneEvent;
+  };
+  const lights = 'You control the lights of the kitchen, the hall and the porch. '.repeat(15);
+  const heating = 'You control the heating of the living room and the bedrooms. '.repeat(15);
+  const first = [await ask('a1', lights, 'Kitchen on'), await ask('b1', heating, 'How warm is it?')];
+  const second = [await ask('a2', lights, 'Porch off'), await ask('b2', heating, 'Set 21 degrees')];
+  for (const e of first) t.is(e.cached_tokens, 0);
+  for (const e of second) t.true(e.cached_tokens > 150, `${e.id}: ${e.cached_tokens} of ${e.prompt_tokens} prompt tokens from the cache`);
+  const state = (await (async () => {
+    c.send({ id: 's', status: {} });
+    return c.answer('s');
+  })()) as unknown as { prompt_cache_tokens: number };
+  t.true(state.prompt_cache_tokens > 300);
+});

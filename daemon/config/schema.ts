@@ -51,6 +51,12 @@ convict.addFormats({
     },
     coerce: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
   },
+  'positive-int': {
+    validate(v: unknown) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error('must be an integer >= 1');
+    },
+    coerce: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+  },
   'mqtt-topic-prefix': {
     validate(v: unknown) {
       if (typeof v !== 'string' || !/^[^#+$/][^#+]*$/.test(v) || v.endsWith('/')) {
@@ -93,6 +99,20 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         format: 'nat',
         default: 4096,
         env: 'BITNETD_CONTEXT',
+      },
+    },
+    cache: {
+      slots: {
+        doc: 'Prompts whose KV cache is kept: a prompt that starts like one of them evaluates only the rest (Home Assistant resends one long system prompt every turn).',
+        format: 'positive-int',
+        default: 4,
+        env: 'BITNETD_CACHE_SLOTS',
+      },
+      max_mb: {
+        doc: 'Memory the kept prompts may take in all; the least recently used are dropped beyond it (the 2B4T model takes 75 KB per token).',
+        format: 'nat',
+        default: 384,
+        env: 'BITNETD_CACHE_MAX_MB',
       },
     },
     generation: {
@@ -267,6 +287,7 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
 export interface Config {
   node_id: string;
   model: { path: string; threads: number; head: 'q8' | 'f16'; context: number };
+  cache: { slots: number; max_mb: number };
   generation: { max_tokens: number; conversations: number };
   queue: { max: number; deadline_ms: number };
   mqtt: {

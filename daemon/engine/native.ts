@@ -71,6 +71,8 @@ export interface NativeContext {
   readonly size: number;
   /** Memory of the KV cache. */
   readonly kvBytes: number;
+  /** Bytes of KV cache the filled positions take (their pages; the rest is reserved only). */
+  readonly kvBytesUsed: number;
 }
 
 export interface NativeSamplerParams {

@@ -80,9 +80,24 @@ export class Session {
     this.ctx = new addon.Context(model.native, size, this.batchSize);
   }
 
-  /** Memory held by this session's KV cache. */
+  /** Memory reserved for this session's KV cache (resident only as far as it is filled). */
   get kvBytes(): number {
     return this.ctx.kvBytes;
+  }
+
+  /** Memory the cached tokens' keys and values take. */
+  get kvBytesUsed(): number {
+    return this.ctx.kvBytesUsed;
+  }
+
+  /** The tokens whose keys and values are in the cache, in order. */
+  get cachedTokens(): readonly number[] {
+    return this.cached;
+  }
+
+  /** True while a generation or evaluation runs. */
+  get running(): boolean {
+    return this.busy;
   }
 
   /** Forgets the conversation held in the cache. */

@@ -16,11 +16,13 @@
 
 namespace {
 
-// A loaded model, its thread pool and the lock that serializes all compute on it.
+// A loaded model, its thread pool, the workspace its contexts share and the lock that serializes all
+// compute on it.
 struct Engine {
     std::unique_ptr<Model> model;
     const Kernels* kernels = nullptr;
     ThreadPool pool{1};
+    Workspace workspace;  // grown to the largest batch any of its contexts asked for
     std::mutex compute;
     std::atomic<int> wanted_threads{1};
 };
@@ -56,6 +58,7 @@ private:
     Napi::Value NPast(const Napi::CallbackInfo& info);
     Napi::Value Size(const Napi::CallbackInfo& info);
     Napi::Value KvBytes(const Napi::CallbackInfo& info);
+    Napi::Value KvBytesUsed(const Napi::CallbackInfo& info);
 };
 Napi::FunctionReference ContextWrap::ctor;
 
@@ -291,6 +294,7 @@ void ContextWrap::Init(Napi::Env env, Napi::Object exports) {
         InstanceAccessor("nPast", &ContextWrap::NPast, nullptr),
         InstanceAccessor("size", &ContextWrap::Size, nullptr),
         InstanceAccessor("kvBytes", &ContextWrap::KvBytes, nullptr),
+        InstanceAccessor("kvBytesUsed", &ContextWrap::KvBytesUsed, nullptr),
     });
     ctor = Napi::Persistent(f);
     // A static reference outlives the environment: deleting it at process exit would touch freed memory.
@@ -308,7 +312,12 @@ ContextWrap::ContextWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Cont
     uint32_t n_ctx = checked_uint(env, info[1], "nCtx", 1, hp.n_ctx_train);
     uint32_t n_batch = checked_uint(env, info[2], "nBatch", 1, 1u << 16);
     try {
-        ctx = std::make_unique<Context>(context_create(*engine->model, *engine->kernels, n_ctx, n_batch));
+        ctx = std::make_unique<Context>(context_create(*engine->model, *engine->kernels, n_ctx));
+        const uint32_t batch = std::min(n_batch, n_ctx);
+        if (batch > engine->workspace.n_batch) {
+            std::lock_guard<std::mutex> lock(engine->compute);  // no evaluation may be using it
+            engine->workspace = workspace_create(hp, batch);
+        }
     } catch (const std::bad_alloc&) {
         throw Napi::Error::New(env, "not enough memory for a context of " + std::to_string(n_ctx) + " tokens");
     }
@@ -327,7 +336,7 @@ public:
         std::lock_guard<std::mutex> lock(e.compute);
         try {
             apply_threads(e);
-            context_eval(*owner_->ctx, e.pool, tokens_.data(), (uint32_t)tokens_.size(), all_logits_);
+            context_eval(*owner_->ctx, e.workspace, e.pool, tokens_.data(), (uint32_t)tokens_.size(), all_logits_);
         } catch (const std::bad_alloc&) {
             SetError("out of memory while evaluating");
         } catch (const std::exception& ex) {
@@ -386,6 +395,9 @@ Napi::Value ContextWrap::Truncate(const Napi::CallbackInfo& info) {
 
 Napi::Value ContextWrap::NPast(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ctx->n_past); }
 Napi::Value ContextWrap::Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ctx->kv.n_ctx); }
+Napi::Value ContextWrap::KvBytesUsed(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), (double)context_kv_bytes_used(*ctx));
+}
 Napi::Value ContextWrap::KvBytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), (double)(ctx->kv.k.size() + ctx->kv.v.size()) * sizeof(uint16_t));
 }

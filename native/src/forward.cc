@@ -120,7 +120,7 @@ void rope(float* v, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, const s
 // not depend on how rows were grouped.
 constexpr uint32_t kAttnTokens = 8;
 
-void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, uint32_t n) {
+void attention(Context& ctx, Workspace& ws, ThreadPool& pool, uint32_t layer, uint32_t pos0, uint32_t n) {
     const HParams& hp = ctx.model->hp;
     const uint32_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv, kvd = hp.kv_dim();
     const float scale = 1.0f / std::sqrt((float)hd);
@@ -132,13 +132,13 @@ void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, ui
     const uint32_t max_rows = kAttnTokens * heads_per_task;
     const uint32_t n_keys_max = pos0 + n;
     const size_t per_thread = (size_t)max_rows * (n_keys_max + 2 * hd);
-    ctx.attn_scratch.resize(pool.threads() * per_thread);
-    ctx.attn_keys.resize(pool.threads() * max_rows);
+    ws.attn_scratch.resize(pool.threads() * per_thread);
+    ws.attn_keys.resize(pool.threads() * max_rows);
     pool.run([&](int ith, int nth) {
-        float* scores = ctx.attn_scratch.data() + ith * per_thread;
+        float* scores = ws.attn_scratch.data() + ith * per_thread;
         float* q_rows = scores + (size_t)max_rows * n_keys_max;
         float* out_rows = q_rows + (size_t)max_rows * hd;
-        uint32_t* n_keys = ctx.attn_keys.data() + (size_t)ith * max_rows;
+        uint32_t* n_keys = ws.attn_keys.data() + (size_t)ith * max_rows;
         int j0, j1;
         split_range(n_tasks, ith, nth, j0, j1);
         for (int j = j0; j < j1; ++j) {
@@ -148,7 +148,7 @@ void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, ui
             const uint32_t rows = nt * heads_per_task, keys = pos0 + t0 + nt;
             for (uint32_t r = 0; r < rows; ++r) {
                 const uint32_t t = t0 + r / heads_per_task, h = h0 + r % heads_per_task;
-                std::copy_n(ctx.q.data() + (size_t)t * hp.n_embd + h * hd, hd, q_rows + (size_t)r * hd);
+                std::copy_n(ws.q.data() + (size_t)t * hp.n_embd + h * hd, hd, q_rows + (size_t)r * hd);
                 n_keys[r] = pos0 + t + 1;
             }
             kern.attn_scores(q_rows, rows, ctx.kv.k_at(layer, 0) + kvh * hd, kvd, keys, hd, scores, keys);
@@ -171,7 +171,7 @@ void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, ui
             kern.attn_values(scores, keys, n_keys, rows, ctx.kv.v_at(layer, 0) + kvh * hd, kvd, hd, out_rows);
             for (uint32_t r = 0; r < rows; ++r) {
                 const uint32_t t = t0 + r / heads_per_task, h = h0 + r % heads_per_task;
-                std::copy_n(out_rows + (size_t)r * hd, hd, ctx.att.data() + (size_t)t * hp.n_embd + h * hd);
+                std::copy_n(out_rows + (size_t)r * hd, hd, ws.att.data() + (size_t)t * hp.n_embd + h * hd);
             }
         }
     });
@@ -179,16 +179,16 @@ void attention(Context& ctx, ThreadPool& pool, uint32_t layer, uint32_t pos0, ui
 
 // logits[row][v] = dot(E[v], x[row]) for the output matrix, vocabulary split across threads: F16 as in
 // the file, or int8 rows against int8 blocks of x.
-void output_logits(Context& ctx, ThreadPool& pool, const float* x, uint32_t n_rows, float* logits) {
+void output_logits(Context& ctx, Workspace& ws, ThreadPool& pool, const float* x, uint32_t n_rows, float* logits) {
     const Model& m = *ctx.model;
     const Kernels& kern = *ctx.kernels;
     const uint32_t d = m.hp.n_embd, nv = m.hp.n_vocab;
     const bool q8 = m.head == HeadMode::Q8;
     if (q8) {
-        ctx.head_q.resize((size_t)n_rows * d * 2);
-        ctx.head_s.resize((size_t)n_rows * d / 32);
-        ctx.head_sum.resize((size_t)n_rows * d / 32);
-        quantize_q8_blocks(x, n_rows, d, ctx.head_q.data(), ctx.head_s.data(), ctx.head_sum.data());
+        ws.head_q.resize((size_t)n_rows * d * 2);
+        ws.head_s.resize((size_t)n_rows * d / 32);
+        ws.head_sum.resize((size_t)n_rows * d / 32);
+        quantize_q8_blocks(x, n_rows, d, ws.head_q.data(), ws.head_s.data(), ws.head_sum.data());
     }
     pool.run([&](int ith, int nth) {
         int v0, v1;
@@ -198,8 +198,8 @@ void output_logits(Context& ctx, ThreadPool& pool, const float* x, uint32_t n_ro
             for (uint32_t r0 = 0; r0 < n_rows; r0 += kMaxTileTokens) {
                 const uint32_t nr = std::min(kMaxTileTokens, n_rows - r0);
                 if (q8) {
-                    kern.q8_dot(m.output_q8 + (size_t)v * d, m.output_q8_scale + (size_t)v * d / 32, ctx.head_q.data() + (size_t)r0 * d * 2,
-                                ctx.head_s.data() + (size_t)r0 * d / 32, ctx.head_sum.data() + (size_t)r0 * d / 32, d, nr, dots);
+                    kern.q8_dot(m.output_q8 + (size_t)v * d, m.output_q8_scale + (size_t)v * d / 32, ws.head_q.data() + (size_t)r0 * d * 2,
+                                ws.head_s.data() + (size_t)r0 * d / 32, ws.head_sum.data() + (size_t)r0 * d / 32, d, nr, dots);
                     for (uint32_t r = 0; r < nr; ++r) logits[(size_t)(r0 + r) * nv + v] = dots[r];
                 } else {
                     kern.f16_dot(m.output + (size_t)v * d, x + (size_t)r0 * d, d, d, nr, dots);
@@ -212,11 +212,11 @@ void output_logits(Context& ctx, ThreadPool& pool, const float* x, uint32_t n_ro
 
 enum class Logits { None, Last, All };
 
-void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t n, Logits want, uint32_t logit_row0) {
+void eval_chunk(Context& ctx, Workspace& ws, ThreadPool& pool, const int32_t* tokens, uint32_t n, Logits want, uint32_t logit_row0) {
     const Model& m = *ctx.model;
     const HParams& hp = m.hp;
     const uint32_t d = hp.n_embd, kvd = hp.kv_dim(), ff = hp.n_ff, pos0 = ctx.n_past;
-    float* x = ctx.x.data();
+    float* x = ws.x.data();
 
     std::vector<uint16_t> row(d);
     for (uint32_t t = 0; t < n; ++t) {
@@ -228,44 +228,44 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
         const LayerWeights& L = m.layers[l];
         // Attention block.
-        acts_resize(ctx.acts, n, d);
-        for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ctx.xb.data(), x, L.attn_norm, t, d, eps, ctx.acts); });
-        bitlinear(pool, *ctx.kernels, {{&L.wq, ctx.q.data()}, {&L.wk, ctx.k.data()}, {&L.wv, ctx.v.data()}}, ctx.acts);
+        acts_resize(ws.acts, n, d);
+        for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ws.xb.data(), x, L.attn_norm, t, d, eps, ws.acts); });
+        bitlinear(pool, *ctx.kernels, {{&L.wq, ws.q.data()}, {&L.wk, ws.k.data()}, {&L.wv, ws.v.data()}}, ws.acts);
         for_each_token(pool, n, [&](uint32_t t) {
-            float* qt = ctx.q.data() + (size_t)t * d;
-            float* kt = ctx.k.data() + (size_t)t * kvd;
+            float* qt = ws.q.data() + (size_t)t * d;
+            float* kt = ws.k.data() + (size_t)t * kvd;
             rope(qt, hp.n_head, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
             rope(kt, hp.n_head_kv, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
             uint16_t* kc = ctx.kv.k_at(l, pos0 + t);
             uint16_t* vc = ctx.kv.v_at(l, pos0 + t);
-            const float* vt = ctx.v.data() + (size_t)t * kvd;
+            const float* vt = ws.v.data() + (size_t)t * kvd;
             for (uint32_t i = 0; i < kvd; ++i) {
                 kc[i] = fp32_to_fp16(kt[i]);
                 vc[i] = fp32_to_fp16(vt[i]);
             }
         });
-        attention(ctx, pool, l, pos0, n);
-        for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ctx.xb.data(), ctx.att.data(), L.attn_sub_norm, t, d, eps, ctx.acts); });
-        bitlinear(pool, *ctx.kernels, {{&L.wo, ctx.xb2.data()}}, ctx.acts);
+        attention(ctx, ws, pool, l, pos0, n);
+        for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ws.xb.data(), ws.att.data(), L.attn_sub_norm, t, d, eps, ws.acts); });
+        bitlinear(pool, *ctx.kernels, {{&L.wo, ws.xb2.data()}}, ws.acts);
 
         // Feed-forward block: down(subnorm(relu(gate)^2 * up)), after the attention's residual.
         for_each_token(pool, n, [&](uint32_t t) {
-            add_row(x + (size_t)t * d, ctx.xb2.data() + (size_t)t * d, d);
-            norm_quantize(ctx.xb.data(), x, L.ffn_norm, t, d, eps, ctx.acts);
+            add_row(x + (size_t)t * d, ws.xb2.data() + (size_t)t * d, d);
+            norm_quantize(ws.xb.data(), x, L.ffn_norm, t, d, eps, ws.acts);
         });
-        bitlinear(pool, *ctx.kernels, {{&L.gate, ctx.hb.data()}, {&L.up, ctx.hb2.data()}}, ctx.acts);
-        acts_resize(ctx.acts, n, ff);
+        bitlinear(pool, *ctx.kernels, {{&L.gate, ws.hb.data()}, {&L.up, ws.hb2.data()}}, ws.acts);
+        acts_resize(ws.acts, n, ff);
         for_each_token(pool, n, [&](uint32_t t) {
-            float* g = ctx.hb.data() + (size_t)t * ff;
-            const float* u = ctx.hb2.data() + (size_t)t * ff;
+            float* g = ws.hb.data() + (size_t)t * ff;
+            const float* u = ws.hb2.data() + (size_t)t * ff;
             for (uint32_t i = 0; i < ff; ++i) {
                 const float r = std::max(g[i], 0.0f);
                 g[i] = r * r * u[i];
             }
-            norm_quantize(ctx.hb.data(), ctx.hb.data(), L.ffn_sub_norm, t, ff, eps, ctx.acts);
+            norm_quantize(ws.hb.data(), ws.hb.data(), L.ffn_sub_norm, t, ff, eps, ws.acts);
         });
-        bitlinear(pool, *ctx.kernels, {{&L.down, ctx.xb2.data()}}, ctx.acts);
-        for_each_token(pool, n, [&](uint32_t t) { add_row(x + (size_t)t * d, ctx.xb2.data() + (size_t)t * d, d); });
+        bitlinear(pool, *ctx.kernels, {{&L.down, ws.xb2.data()}}, ws.acts);
+        for_each_token(pool, n, [&](uint32_t t) { add_row(x + (size_t)t * d, ws.xb2.data() + (size_t)t * d, d); });
     }
 
     ctx.n_past += n;
@@ -273,13 +273,29 @@ void eval_chunk(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t 
     // Only the rows whose logits are wanted go through the final norm and the (large) output matrix.
     const uint32_t first = want == Logits::All ? 0 : n - 1;
     const uint32_t rows = n - first;
-    rmsnorm_rows(ctx.xb.data(), x + (size_t)first * d, m.output_norm, rows, d, hp.norm_eps);
-    output_logits(ctx, pool, ctx.xb.data(), rows, ctx.logits.data() + (size_t)logit_row0 * hp.n_vocab);
+    rmsnorm_rows(ws.xb.data(), x + (size_t)first * d, m.output_norm, rows, d, hp.norm_eps);
+    output_logits(ctx, ws, pool, ws.xb.data(), rows, ctx.logits.data() + (size_t)logit_row0 * hp.n_vocab);
 }
 
 }  // namespace
 
-Context context_create(const Model& model, const Kernels& kernels, uint32_t n_ctx, uint32_t n_batch) {
+Workspace workspace_create(const HParams& hp, uint32_t n_batch) {
+    Workspace w;
+    w.n_batch = std::max(1u, n_batch);
+    const size_t B = w.n_batch;
+    w.x = LazyPages<float>(B * hp.n_embd);
+    w.xb = LazyPages<float>(B * hp.n_embd);
+    w.xb2 = LazyPages<float>(B * hp.n_embd);
+    w.q = LazyPages<float>(B * hp.n_embd);
+    w.att = LazyPages<float>(B * hp.n_embd);
+    w.k = LazyPages<float>(B * hp.kv_dim());
+    w.v = LazyPages<float>(B * hp.kv_dim());
+    w.hb = LazyPages<float>(B * hp.n_ff);
+    w.hb2 = LazyPages<float>(B * hp.n_ff);
+    return w;
+}
+
+Context context_create(const Model& model, const Kernels& kernels, uint32_t n_ctx) {
     const HParams& hp = model.hp;
     Context c;
     c.model = &model;
@@ -288,23 +304,12 @@ Context context_create(const Model& model, const Kernels& kernels, uint32_t n_ct
     c.kv.kv_dim = hp.kv_dim();
     c.kv.k = LazyPages<uint16_t>((size_t)hp.n_layer * n_ctx * hp.kv_dim());
     c.kv.v = LazyPages<uint16_t>((size_t)hp.n_layer * n_ctx * hp.kv_dim());
-    c.n_batch = std::max(1u, std::min(n_batch, n_ctx));
-    const size_t B = c.n_batch;
-    c.x = LazyPages<float>(B * hp.n_embd);
-    c.xb = LazyPages<float>(B * hp.n_embd);
-    c.xb2 = LazyPages<float>(B * hp.n_embd);
-    c.q = LazyPages<float>(B * hp.n_embd);
-    c.att = LazyPages<float>(B * hp.n_embd);
-    c.k = LazyPages<float>(B * hp.kv_dim());
-    c.v = LazyPages<float>(B * hp.kv_dim());
-    c.hb = LazyPages<float>(B * hp.n_ff);
-    c.hb2 = LazyPages<float>(B * hp.n_ff);
     for (uint32_t i = 0; i < hp.n_rot / 2; ++i)
         c.rope_inv_freq.push_back(std::pow((double)hp.rope_base, -2.0 * i / hp.n_rot));
     return c;
 }
 
-void context_eval(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_t n, bool all_logits) {
+void context_eval(Context& ctx, Workspace& ws, ThreadPool& pool, const int32_t* tokens, uint32_t n, bool all_logits) {
     const HParams& hp = ctx.model->hp;
     if (n == 0) throw std::runtime_error("nothing to evaluate: the token list is empty");
     if (n > ctx.kv.n_ctx - ctx.n_past)
@@ -317,13 +322,23 @@ void context_eval(Context& ctx, ThreadPool& pool, const int32_t* tokens, uint32_
     ctx.n_logit_rows = all_logits ? n : 1;
     ctx.logits.resize((size_t)ctx.n_logit_rows * hp.n_vocab);
     for (uint32_t done = 0; done < n;) {
-        const uint32_t chunk = std::min(ctx.n_batch, n - done);
+        const uint32_t chunk = std::min(ws.n_batch, n - done);
         const bool last = done + chunk == n;
         // Without all_logits only the final chunk's last token produces logits (row 0).
         const Logits want = all_logits ? Logits::All : last ? Logits::Last : Logits::None;
-        eval_chunk(ctx, pool, tokens + done, chunk, want, all_logits ? done : 0);
+        eval_chunk(ctx, ws, pool, tokens + done, chunk, want, all_logits ? done : 0);
         done += chunk;
     }
 }
 
-void context_truncate(Context& ctx, uint32_t n_keep) { ctx.n_past = std::min(ctx.n_past, n_keep); }
+void context_truncate(Context& ctx, uint32_t n_keep) {
+    if (n_keep >= ctx.n_past) return;
+    ctx.n_past = n_keep;
+    const size_t n_ctx = ctx.kv.n_ctx, kvd = ctx.kv.kv_dim;
+    for (uint32_t l = 0; l < ctx.model->hp.n_layer; ++l) {
+        ctx.kv.k.release((l * n_ctx + n_keep) * kvd, (n_ctx - n_keep) * kvd);
+        ctx.kv.v.release((l * n_ctx + n_keep) * kvd, (n_ctx - n_keep) * kvd);
+    }
+}
+
+size_t context_kv_bytes_used(const Context& ctx) { return (size_t)ctx.n_past * ctx.model->hp.n_layer * ctx.kv.kv_dim * 2 * sizeof(uint16_t); }

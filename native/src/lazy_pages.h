@@ -4,7 +4,9 @@
 #pragma once
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <utility>
 
@@ -38,6 +40,15 @@ public:
     size_t size() const { return count_; }
     T& operator[](size_t i) { return data_[i]; }
     const T& operator[](size_t i) const { return data_[i]; }
+
+    // Gives elements [from, from + n) back to the system, whole pages only: they read as zeros again
+    // and cost no memory until written (a KV cache cut back to a shorter prefix).
+    void release(size_t from, size_t n) {
+        const uintptr_t page = 4096;
+        const uintptr_t lo = ((uintptr_t)(data_ + from) + page - 1) / page * page;
+        const uintptr_t hi = (uintptr_t)(data_ + std::min(count_, from + n)) / page * page;
+        if (hi > lo) madvise((void*)lo, hi - lo, MADV_DONTNEED);
+    }
 
 private:
     size_t bytes() const { return count_ * sizeof(T); }
