@@ -19,7 +19,9 @@ import type { DaemonState } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { listenFds, notify, startWatchdog } from './systemd.js';
 import { MqttTransport } from './transports/mqtt.js';
+import { HttpTransport } from './transports/http.js';
 import { SocketTransport } from './transports/socket.js';
+import { ModelCard } from './ollama/model-card.js';
 import { VERSION } from './version.js';
 
 /** Settings that only a restart applies; SIGHUP says so when they change. */
@@ -31,6 +33,7 @@ const RESTART_ONLY = [
   'cache',
   'mqtt',
   'socket',
+  'http',
   'power.source',
   'power.model',
   'power.interval_ms',
@@ -157,6 +160,28 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     }
   }
 
+  let http: HttpTransport | undefined;
+  if (config.http.port) {
+    const card = new ModelCard(model, config.http.model_name, cache.contextSize);
+    const pull = async (progress: (p: { status: string }) => void) => progress({ status: 'success' }); // the model is here: it was loaded
+    http = new HttpTransport(
+      { host: config.http.host, port: config.http.port, token: config.http.token, maxBodyBytes: config.http.max_body_bytes },
+      scheduler,
+      card,
+      cache.contextSize,
+      log,
+      pull,
+    );
+    try {
+      await http.start();
+    } catch (err) {
+      socket?.close();
+      await mqtt?.close();
+      log.error(`cannot serve HTTP on ${config.http.host}:${config.http.port}: ${(err as Error).message} (set http.port, or 0 to turn it off)`);
+      return EXIT.CANT_CREATE;
+    }
+  }
+
   const statusLine = () => {
     const r = report();
     const watts = r.power_w === null ? '? W' : `${r.power_w} W`;
@@ -213,6 +238,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       notify('STOPPING=1');
       scheduler.close();
       socket?.stopAccepting();
+      http?.stopAccepting();
       log.info('stopping', { signal, running: scheduler.busy, waiting: scheduler.queued, grace_ms: config.shutdown.grace_ms });
       const grace = setTimeout(() => {
         log.warn('grace time over: cancelling what is left');
@@ -224,6 +250,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       power.stop();
       await mqtt?.close();
       socket?.close();
+      http?.close();
       process.off('SIGHUP', reload);
       log.info('stopped');
       resolve(EXIT.OK);
@@ -232,7 +259,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
   });
   notify(`READY=1\nSTATUS=${statusLine()}`);
-  log.info('ready', { version: VERSION, node_id: config.node_id, socket: socket?.describe() ?? 'off', mqtt: config.mqtt.url || 'off' });
+  log.info('ready', { version: VERSION, node_id: config.node_id, socket: socket?.describe() ?? 'off', mqtt: config.mqtt.url || 'off', http: http?.describe() ?? 'off' });
 
   return stopped;
 }
@@ -245,6 +272,7 @@ function keepRestartOnly(running: Config, next: Config): Config {
     model: { ...next.model, path: running.model.path, head: running.model.head, context: running.model.context },
     mqtt: running.mqtt,
     socket: running.socket,
+    http: running.http,
     power: { ...next.power, source: running.power.source, model: running.power.model, interval_ms: running.power.interval_ms, state_file: running.power.state_file },
   };
 }

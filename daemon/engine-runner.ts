@@ -1,7 +1,9 @@
 // Runs one request on the engine: builds the prompt (with the conversation so far), streams token
 // events, ends with `done` or `error`. The only place where protocol requests meet the engine.
 import { PromptTooLongError, type BitnetModel, type GenerateOptions, type PromptInput } from './engine/index.js';
+import { JsonConstraint } from './engine/json-constraint.js';
 import type { PromptCache } from './engine/prompt-cache.js';
+import { parseToolCall, ToolCallConstraint, toolsPrompt } from './engine/tool-calls.js';
 import { Conversations } from './conversations.js';
 import type { Logger } from './log.js';
 import { errorEvent, toWireStats, type GenerateRequest, type RequestEnergy, type WireMessage } from './protocol.js';
@@ -27,16 +29,27 @@ export function createEngineRunner(
     const energyAtStart = energy?.();
     log.debug('request started', { id: job.id, source: job.source, waited_ms: started - job.acceptedAt, text: req.prompt ?? req.messages });
     try {
-      const turns = turnsOf(req, conversations);
+      const turns = withTools(turnsOf(req, conversations), req);
       const input = fitToContext(model, cache.contextSize, turns);
       const prompt = model.promptTokens(input);
       const session = cache.take(prompt); // the one that already holds the longest part of it
+      const tools = req.tools?.length ? new ToolCallConstraint(req.tools) : undefined;
+      const constraint = tools ?? (req.format ? new JsonConstraint(req.format) : undefined);
       let seq = 0;
+      let held = ''; // with tools, text waits until it is known not to be a call
       const result = await session
-        .generate({ tokens: prompt }, generateOptions(req, settings().maxTokens, job.signal), (chunk) => {
-          if (req.stream && chunk.text) job.emit({ id: job.id, type: 'token', seq: seq++, text: chunk.text });
+        .generate({ tokens: prompt }, { ...generateOptions(req, settings().maxTokens, job.signal), ...(constraint ? { constraint } : {}) }, (chunk) => {
+          if (!req.stream || !chunk.text) return;
+          if (tools && (tools.active || tools.isCall)) {
+            held += chunk.text;
+            return;
+          }
+          job.emit({ id: job.id, type: 'token', seq: seq++, text: held + chunk.text });
+          held = '';
         })
         .finally(() => cache.trim());
+      const call = req.tools ? parseToolCall(result.text, req.tools) : undefined;
+      if (held && !call) job.emit({ id: job.id, type: 'token', seq: seq++, text: held });
       const reason = job.signal.aborted ? (job.signal.reason as AbortReason) : result.stats.stopReason;
       const energyAtEnd = energy?.();
       const used = energyAtStart && energyAtEnd ? { joules: energyAtEnd.joules - energyAtStart.joules, measured: energyAtEnd.measured } : undefined;
@@ -44,7 +57,7 @@ export function createEngineRunner(
       if (req.conversation && !job.signal.aborted) {
         conversations.save(req.conversation, [...turnsAsMessages(input), { role: 'assistant', content: result.text }]);
       }
-      job.emit({ id: job.id, type: 'done', text: result.text, seq, ...stats });
+      job.emit({ id: job.id, type: 'done', text: call ? '' : result.text, seq, ...stats, ...(call ? { tool_calls: [call] } : {}) });
       log.info('request done', {
         id: job.id,
         source: job.source,
@@ -54,6 +67,7 @@ export function createEngineRunner(
         tokens_per_s: stats.decode_tokens_per_s,
         ...(used ? { joules: stats.energy_j, energy: used.measured ? 'measured' : 'estimated' } : {}),
         stop: stats.stop_reason,
+        ...(call ? { tool_call: call.name } : {}),
         ms: Date.now() - started,
       });
       log.debug('answer', { id: job.id, text: result.text });
@@ -85,6 +99,12 @@ function generateOptions(req: GenerateRequest, defaultMaxTokens: number, signal:
     ...(req.repeat_penalty !== undefined ? { repeatPenalty: req.repeat_penalty } : {}),
     ...(req.seed !== undefined ? { seed: req.seed } : {}),
   };
+}
+
+/** Tools are described at the end of the system message. */
+function withTools(turns: Turns, req: GenerateRequest): Turns {
+  if (!req.tools?.length) return turns;
+  return { ...turns, system: [turns.system, toolsPrompt(req.tools)].filter(Boolean).join('\n\n') };
 }
 
 interface Turns {

@@ -35,6 +35,22 @@ export interface GenerateRequest {
   deadline_ms?: number;
   /** MQTT without a v5 Response Topic: where to answer. */
   reply_to?: string;
+  /** The answer is JSON: "json" (an object) or one that matches this JSON schema, by constrained decoding. */
+  format?: 'json' | Record<string, unknown>;
+  /** Tools the model may call instead of answering; a call comes back in `done` as `tool_calls`. */
+  tools?: WireTool[];
+}
+
+export interface WireTool {
+  name: string;
+  description?: string;
+  /** The arguments' JSON schema. */
+  parameters?: Record<string, unknown>;
+}
+
+export interface WireToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
 }
 
 /** Stop a request sent on the same connection. */
@@ -104,6 +120,17 @@ const GENERATE_REQUEST_SCHEMA = {
     conversation: name,
     deadline_ms: { type: 'integer', minimum: 1, maximum: LIMITS.deadlineMs },
     reply_to: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^#+]*$' },
+    format: { anyOf: [{ type: 'string', enum: ['json'] }, { type: 'object' }] },
+    tools: {
+      type: 'array',
+      maxItems: 128,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, description: { type: 'string', maxLength: 4096 }, parameters: { type: 'object' } },
+      },
+    },
   },
 } as const;
 
@@ -261,8 +288,10 @@ export interface TokenEvent {
 export interface DoneEvent extends WireStats {
   id: string;
   type: 'done';
-  /** The whole answer. */
+  /** The whole answer ('' when it is a tool call). */
   text: string;
+  /** The tool the model called instead of answering (requests with `tools`). */
+  tool_calls?: WireToolCall[];
   /** How many token events were sent before this one. */
   seq: number;
 }

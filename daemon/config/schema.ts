@@ -207,6 +207,34 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       group: { doc: 'Group given the socket file (empty: unchanged).', format: String, default: '', env: 'BITNETD_SOCKET_GROUP' },
       max_line_bytes: { doc: 'Longest request line accepted.', format: 'nat', default: 1 << 20 },
     },
+    http: {
+      port: {
+        doc: 'Port of the Ollama-compatible HTTP API (11434, as Ollama); 0 turns it off.',
+        format: 'port',
+        default: 11434,
+        env: 'BITNETD_HTTP_PORT',
+      },
+      host: {
+        doc: 'Address the HTTP API listens on: loopback by default; 0.0.0.0 (with http.token) for Home Assistant on another machine.',
+        format: String,
+        default: '127.0.0.1',
+        env: 'BITNETD_HTTP_HOST',
+      },
+      token: {
+        doc: 'If set, HTTP clients must send "Authorization: Bearer <token>" (Home Assistant\'s Ollama integration has an API key field).',
+        format: String,
+        default: '',
+        sensitive: true,
+        env: 'BITNETD_HTTP_TOKEN',
+      },
+      model_name: {
+        doc: 'The name Ollama clients see the model under (listed as <name>:latest).',
+        format: String,
+        default: 'bitnet-b1.58-2b-4t',
+        env: 'BITNETD_HTTP_MODEL_NAME',
+      },
+      max_body_bytes: { doc: 'Largest request body accepted.', format: 'nat', default: 4 << 20 },
+    },
     log: {
       level: {
         doc: 'error, warn, info or debug (debug also logs prompt and answer text).',
@@ -309,6 +337,7 @@ export interface Config {
     reconnect_max_ms: number;
   };
   socket: { enabled: boolean; path: string; mode: string; group: string; max_line_bytes: number };
+  http: { port: number; host: string; token: string; model_name: string; max_body_bytes: number };
   log: { level: LogLevel; format: 'auto' | 'text' | 'journal' | 'json' };
   power: {
     budget_watts: number;

@@ -87,6 +87,10 @@ export interface NativeSamplerParams {
 
 export interface NativeSampler {
   sample(ctx: NativeContext): number;
+  /** The same draw among these ids only; -1 when none is a token. */
+  sampleFrom(ctx: NativeContext, ids: Int32Array): number;
+  /** The n most likely ids after the repetition penalty, best first. */
+  rank(ctx: NativeContext, n: number): Int32Array;
   accept(token: number): void;
 }
 

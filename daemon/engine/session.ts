@@ -1,7 +1,7 @@
 // A conversation's KV cache and the generation loop: prefill, sample, stream, stop.
 import { Detokenizer } from './detokenizer.js';
 import type { BitnetModel, PromptInput } from './model.js';
-import { loadAddon, type NativeContext } from './native.js';
+import { loadAddon, type NativeContext, type NativeSampler } from './native.js';
 import { resolveSampling, type SamplingOptions } from './sampling.js';
 import { StopStrings } from './stop-strings.js';
 
@@ -10,6 +10,22 @@ export interface SessionOptions {
   contextSize?: number;
   /** Most prompt tokens evaluated in one step (default 256). */
   batchSize?: number;
+}
+
+/** Restricts what may be generated (constrained decoding: a JSON schema, a tool call). */
+export interface TokenConstraint {
+  /** False while it lets anything through: the answer is then sampled as usual. */
+  readonly active: boolean;
+  /** Whether a token with these bytes may come next. */
+  allows(bytes: Uint8Array): boolean;
+  /** The chosen token's bytes. */
+  accept(bytes: Uint8Array): void;
+  /** The answer may end here. */
+  readonly complete: boolean;
+  /** Nothing more may follow: the answer is over. */
+  readonly finished: boolean;
+  /** The shortest text that makes a cut-off answer whole. */
+  finish(): string;
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -23,6 +39,8 @@ export interface GenerateOptions extends SamplingOptions {
   oneByOne?: boolean;
   /** Aborting ends the generation within one token, with stop reason "cancelled". */
   signal?: AbortSignal;
+  /** Only tokens it allows are sampled; an answer cut off by the length is completed by it. */
+  constraint?: TokenConstraint;
 }
 
 export type StopReason = 'eos' | 'length' | 'stop' | 'context' | 'cancelled';
@@ -179,6 +197,7 @@ export class Session {
     const generated: number[] = [];
     let text = '';
     let t2 = t1;
+    const constraint = options.constraint;
     while (stopReason === undefined) {
       if (signal?.aborted) {
         stopReason = 'cancelled';
@@ -188,13 +207,18 @@ export class Session {
         stopReason = 'length';
         break;
       }
-      const id = sampler.sample(this.ctx);
-      if (tokenizer.stopIds.has(id) && !options.ignoreEos) {
+      if (constraint?.finished) {
+        stopReason = 'eos'; // a whole document: nothing may follow it
+        break;
+      }
+      const id = constraint?.active ? this.sampleConstrained(sampler, constraint) : sampler.sample(this.ctx);
+      if (id < 0 || (tokenizer.stopIds.has(id) && !options.ignoreEos)) {
         stopReason = 'eos';
         break;
       }
       generated.push(id);
       sampler.accept(id);
+      constraint?.accept(tokenizer.bytesOf(id));
       const out = stops.push(detok.push(id));
       text += out.emit;
       t2 = performance.now();
@@ -204,7 +228,8 @@ export class Session {
       else if (generated.length < maxTokens && !signal?.aborted) await this.evaluate([id]);
     }
     if (stopReason !== 'stop') {
-      const tail = stops.push(detok.flush()).emit + stops.flush();
+      let tail = stops.push(detok.flush()).emit + stops.flush();
+      if (constraint && !constraint.complete) tail += constraint.finish(); // cut off: made whole
       if (tail) {
         text += tail;
         yield { text: tail, tokenId: -1 };
@@ -228,6 +253,19 @@ export class Session {
         stopReason,
       },
     };
+  }
+
+  /** The next token among those the constraint allows: the most likely candidates are checked first,
+   * in widening rounds, and the sampler draws among the allowed ones as it would among all. */
+  private sampleConstrained(sampler: NativeSampler, constraint: TokenConstraint): number {
+    const tokenizer = this.model.tokenizer;
+    for (const n of [32, 1024, tokenizer.vocabSize]) {
+      const ranked = sampler.rank(this.ctx, Math.min(n, tokenizer.vocabSize));
+      const allowed = ranked.filter((id) => (tokenizer.stopIds.has(id) ? constraint.complete : constraint.allows(tokenizer.bytesOf(id))));
+      if (allowed.length) return sampler.sampleFrom(this.ctx, allowed);
+      if (n >= tokenizer.vocabSize) break;
+    }
+    return -1; // nothing may come next
   }
 
   private async evaluate(tokens: number[]): Promise<void> {

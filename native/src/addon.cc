@@ -74,7 +74,10 @@ private:
     // rarely, and a daemon making one per request grows by megabytes per request.
     int64_t reported_bytes = 0;
     Napi::Value Sample(const Napi::CallbackInfo& info);
+    Napi::Value SampleFrom(const Napi::CallbackInfo& info);
+    Napi::Value Rank(const Napi::CallbackInfo& info);
     Napi::Value Accept(const Napi::CallbackInfo& info);
+    void account(Napi::Env env);
 };
 
 uint32_t checked_uint(const Napi::Env& env, const Napi::Value& v, const char* what, uint32_t lo, uint32_t hi) {
@@ -407,6 +410,8 @@ Napi::Value ContextWrap::KvBytes(const Napi::CallbackInfo& info) {
 void SamplerWrap::Init(Napi::Env env, Napi::Object exports) {
     Napi::Function f = DefineClass(env, "Sampler", {
         InstanceMethod("sample", &SamplerWrap::Sample),
+        InstanceMethod("sampleFrom", &SamplerWrap::SampleFrom),
+        InstanceMethod("rank", &SamplerWrap::Rank),
         InstanceMethod("accept", &SamplerWrap::Accept),
     });
     exports.Set("Sampler", f);
@@ -435,23 +440,55 @@ SamplerWrap::SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Samp
     sampler = std::make_unique<Sampler>(p);
 }
 
-// sample(context): the next token id, drawn from the context's last logits row.
-Napi::Value SamplerWrap::Sample(const Napi::CallbackInfo& info) {
+// The last logits row of the Context in info[0], and the vocabulary size; throws for anything else.
+std::pair<const float*, uint32_t> last_logits(const Napi::CallbackInfo& info, const char* sig) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(ContextWrap::ctor.Value()))
-        throw Napi::TypeError::New(env, "sample(context): context must be a Context");
+        throw Napi::TypeError::New(env, std::string(sig) + ": context must be a Context");
     ContextWrap* c = ContextWrap::Unwrap(info[0].As<Napi::Object>());
-    if (c->busy) throw Napi::Error::New(env, "sample() called while an eval is running");
+    if (c->busy) throw Napi::Error::New(env, std::string(sig) + " called while an eval is running");
     if (c->ctx->n_logit_rows == 0) throw Napi::Error::New(env, "no logits yet: call eval() first");
     const uint32_t nv = c->engine->model->hp.n_vocab;
-    const float* row = c->ctx->logits.data() + (size_t)(c->ctx->n_logit_rows - 1) * nv;
-    const int32_t token = sampler->sample(row, nv);
+    return {c->ctx->logits.data() + (size_t)(c->ctx->n_logit_rows - 1) * nv, nv};
+}
+
+void SamplerWrap::account(Napi::Env env) {
     const int64_t held = (int64_t)sampler->heap_bytes();
     if (held != reported_bytes) {
         Napi::MemoryManagement::AdjustExternalMemory(env, held - reported_bytes);
         reported_bytes = held;
     }
-    return Napi::Number::New(env, token);
+}
+
+// sample(context): the next token id, drawn from the context's last logits row.
+Napi::Value SamplerWrap::Sample(const Napi::CallbackInfo& info) {
+    auto [row, nv] = last_logits(info, "sample(context)");
+    const int32_t token = sampler->sample(row, nv);
+    account(info.Env());
+    return Napi::Number::New(info.Env(), token);
+}
+
+// sampleFrom(context, ids: Int32Array): the same draw among these ids only; -1 when none is a token.
+Napi::Value SamplerWrap::SampleFrom(const Napi::CallbackInfo& info) {
+    auto [row, nv] = last_logits(info, "sampleFrom(context, ids)");
+    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw Napi::TypeError::New(info.Env(), "sampleFrom(context, ids): ids must be an Int32Array");
+    Napi::Int32Array ids = info[1].As<Napi::Int32Array>();
+    const int32_t token = sampler->sample_from(row, nv, ids.Data(), (uint32_t)ids.ElementLength());
+    account(info.Env());
+    return Napi::Number::New(info.Env(), token);
+}
+
+// rank(context, n): the n most likely token ids (after the repetition penalty), best first.
+Napi::Value SamplerWrap::Rank(const Napi::CallbackInfo& info) {
+    auto [row, nv] = last_logits(info, "rank(context, n)");
+    const uint32_t n = checked_uint(info.Env(), info[1], "n", 1, nv);
+    std::vector<int32_t> ids;
+    sampler->rank(row, nv, n, ids);
+    account(info.Env());
+    Napi::Int32Array out = Napi::Int32Array::New(info.Env(), ids.size());
+    std::copy(ids.begin(), ids.end(), out.Data());
+    return out;
 }
 
 SamplerWrap::~SamplerWrap() {

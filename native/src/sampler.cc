@@ -14,22 +14,49 @@ void Sampler::accept(int32_t token) {
     while ((int32_t)recent_.size() > p_.repeat_last_n) recent_.pop_front();
 }
 
-int32_t Sampler::sample(const float* logits, uint32_t n_vocab) {
-    cand_.resize(n_vocab);
-    for (uint32_t i = 0; i < n_vocab; ++i) cand_[i] = {(int32_t)i, logits[i]};
+namespace {
+bool by_logit(const Sampler::Candidate& a, const Sampler::Candidate& b) {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+}
+}  // namespace
 
-    if (p_.repeat_penalty != 1.0f && !recent_.empty()) {
-        std::unordered_set<int32_t> seen(recent_.begin(), recent_.end());
-        for (int32_t id : seen) {
-            if (id < 0 || (uint32_t)id >= n_vocab) continue;
-            float& l = cand_[id].logit;
-            l = l > 0 ? l / p_.repeat_penalty : l * p_.repeat_penalty;
-        }
+void Sampler::fill(const float* logits, uint32_t n_vocab, const int32_t* ids, uint32_t n_ids) {
+    if (ids) {
+        cand_.clear();
+        for (uint32_t i = 0; i < n_ids; ++i)
+            if (ids[i] >= 0 && (uint32_t)ids[i] < n_vocab) cand_.push_back({ids[i], logits[ids[i]]});
+    } else {
+        cand_.resize(n_vocab);
+        for (uint32_t i = 0; i < n_vocab; ++i) cand_[i] = {(int32_t)i, logits[i]};
     }
+    if (p_.repeat_penalty == 1.0f || recent_.empty()) return;
+    std::unordered_set<int32_t> seen(recent_.begin(), recent_.end());
+    for (Candidate& c : cand_) {
+        if (!seen.count(c.id)) continue;
+        c.logit = c.logit > 0 ? c.logit / p_.repeat_penalty : c.logit * p_.repeat_penalty;
+    }
+}
 
-    auto by_logit = [](const Candidate& a, const Candidate& b) {
-        return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
-    };
+int32_t Sampler::sample(const float* logits, uint32_t n_vocab) {
+    fill(logits, n_vocab, nullptr, 0);
+    return draw();
+}
+
+int32_t Sampler::sample_from(const float* logits, uint32_t n_vocab, const int32_t* ids, uint32_t n_ids) {
+    fill(logits, n_vocab, ids, n_ids);
+    if (cand_.empty()) return -1;
+    return draw();
+}
+
+void Sampler::rank(const float* logits, uint32_t n_vocab, uint32_t n, std::vector<int32_t>& out) {
+    fill(logits, n_vocab, nullptr, 0);
+    n = std::min<uint32_t>(n, (uint32_t)cand_.size());
+    std::partial_sort(cand_.begin(), cand_.begin() + n, cand_.end(), by_logit);
+    out.resize(n);
+    for (uint32_t i = 0; i < n; ++i) out[i] = cand_[i].id;
+}
+
+int32_t Sampler::draw() {
     if (p_.temperature <= 0.0f) return std::min_element(cand_.begin(), cand_.end(), by_logit)->id;
 
     for (auto& c : cand_) c.logit /= p_.temperature;
