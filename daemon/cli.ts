@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { chatCommand } from './cli/chat.js';
 import { configCommand } from './cli/config.js';
 import { generateCommand } from './cli/generate.js';
+import { haRemoveCommand } from './cli/ha-remove.js';
 import { infoCommand } from './cli/info.js';
 import { logitsCommand } from './cli/logits.js';
 import { serveCommand } from './cli/serve.js';
@@ -22,7 +23,8 @@ const program = new Command('bitnetd')
   .addCommand(chatCommand())
   .addCommand(tokenizeCommand())
   .addCommand(logitsCommand())
-  .addCommand(synthCommand());
+  .addCommand(synthCommand())
+  .addCommand(haRemoveCommand());
 
 try {
   await program.parseAsync(process.argv);

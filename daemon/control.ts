@@ -6,6 +6,10 @@ export interface Control {
   status(): DaemonState;
   /** Applies and saves new power limits, returning those in force; throws an Error a client can read. */
   setPower(limits: PowerLimits): { budget_watts: number | null; max_temp_c: number | null };
+  /** Caps the compute threads (null: model.threads), saved like the power limits; returns the cap in force. */
+  setThreadCap(n: number | null): number;
+  /** Stops the answer being generated, if any. */
+  cancelRunning(): boolean;
 }
 
 /** The answer to a `status` request. */

@@ -113,7 +113,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     model: basename(config.model.path),
     kernel: model.kernel,
     threads: model.threads,
-    max_threads: threadsOf(config),
+    max_threads: power.maxThreads(),
     busy: scheduler.busy,
     queued: scheduler.queued,
     requests: scheduler.counters.requests,
@@ -130,6 +130,11 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       const set = power.setLimits(limits);
       return { budget_watts: set.budgetWatts, max_temp_c: set.maxTempC };
     },
+    setThreadCap: (n) => {
+      power.setLimits({ max_threads: n });
+      return power.maxThreads();
+    },
+    cancelRunning: () => scheduler.cancelRunning(),
   };
 
   let socket: SocketTransport | undefined;

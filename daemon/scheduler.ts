@@ -120,6 +120,13 @@ export class Scheduler extends EventEmitter<{ change: [] }> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Cancels the running job, if any (it still gets its final event); true if there was one. */
+  cancelRunning(): boolean {
+    if (!this.running) return false;
+    this.running.cancel('cancelled');
+    return true;
+  }
+
   /** Cancels everything accepted; each job still gets its final event. */
   cancelAll(reason: AbortReason): void {
     for (const job of [...this.waiting]) job.cancel(reason);

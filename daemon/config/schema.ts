@@ -190,6 +190,18 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         default: true,
         env: 'BITNETD_MQTT_REJECT_UNAUTHORIZED',
       },
+      discovery: {
+        doc: 'Publish Home Assistant MQTT discovery, so this board appears as a device with its sensors and controls.',
+        format: Boolean,
+        default: true,
+        env: 'BITNETD_MQTT_DISCOVERY',
+      },
+      discovery_prefix: {
+        doc: 'Home Assistant\'s discovery prefix.',
+        format: 'mqtt-topic-prefix',
+        default: 'homeassistant',
+        env: 'BITNETD_MQTT_DISCOVERY_PREFIX',
+      },
       max_payload_bytes: { doc: 'Largest request payload accepted.', format: 'nat', default: 1 << 20 },
       keepalive_s: { doc: 'Keep-alive interval in seconds.', format: 'nat', default: 30 },
       reconnect_min_ms: { doc: 'First reconnect delay; it doubles on each failure.', format: 'nat', default: 1000 },
@@ -331,6 +343,8 @@ export interface Config {
     cert: string;
     key: string;
     reject_unauthorized: boolean;
+    discovery: boolean;
+    discovery_prefix: string;
     max_payload_bytes: number;
     keepalive_s: number;
     reconnect_min_ms: number;

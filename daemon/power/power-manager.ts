@@ -55,8 +55,14 @@ export class PowerManager extends EventEmitter<{ change: [] }> {
     super();
     this.overrides = { ...o.overrides };
     this.energy = new EnergyMeter(o.env.now);
-    this.governor = new PowerGovernor(o.maxThreads, this.limits());
+    this.governor = new PowerGovernor(this.maxThreads(), this.limits());
     o.apply(this.governor.setting);
+  }
+
+  /** The threads the governor may use: model.threads, under a cap set at run time if there is one. */
+  maxThreads(): number {
+    const cap = this.overrides.max_threads;
+    return cap ? Math.max(1, Math.min(cap, this.o.maxThreads)) : this.o.maxThreads;
   }
 
   get source(): PowerSource {
@@ -95,7 +101,8 @@ export class PowerManager extends EventEmitter<{ change: [] }> {
 
   /** A new configured thread count (a reload). */
   setMaxThreads(n: number): void {
-    this.governor.setMaxThreads(n);
+    this.o.maxThreads = n;
+    this.governor.setMaxThreads(this.maxThreads());
     this.o.apply(this.governor.setting);
   }
 
@@ -113,8 +120,12 @@ export class PowerManager extends EventEmitter<{ change: [] }> {
     this.overrides = next;
     const limits = this.limits();
     this.governor.setLimits(limits);
+    if ('max_threads' in update) {
+      this.governor.setMaxThreads(this.maxThreads());
+      this.o.apply(this.governor.setting);
+    }
     this.warnedFloor = false;
-    this.o.log.info('power: limits set', { budget_watts: limits.budgetWatts, max_temp_c: limits.maxTempC, saved_in: this.o.stateFile });
+    this.o.log.info('power: limits set', { budget_watts: limits.budgetWatts, max_temp_c: limits.maxTempC, max_threads: this.maxThreads(), saved_in: this.o.stateFile });
     this.emit('change');
     return limits;
   }

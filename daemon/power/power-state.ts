@@ -7,6 +7,8 @@ export interface PowerOverrides {
   /** null: no budget (a run-time "off" also outranks the configuration file). */
   budget_watts?: number | null;
   max_temp_c?: number | null;
+  /** A cap on the compute threads below model.threads (null: none). */
+  max_threads?: number | null;
 }
 
 const isLimit = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
@@ -28,7 +30,7 @@ export function loadPowerOverrides(path: string): PowerOverrides {
   }
   const out: PowerOverrides = {};
   const obj = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  for (const key of ['budget_watts', 'max_temp_c'] as const) {
+  for (const key of ['budget_watts', 'max_temp_c', 'max_threads'] as const) {
     if (!(key in obj)) continue;
     if (!isLimit(obj[key])) throw new Error(`${path}: ${key} must be a number >= 0 or null; delete the file to start from the configuration`);
     out[key] = obj[key] as number | null;

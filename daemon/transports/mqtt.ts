@@ -3,12 +3,16 @@
 // Data echoed, else to the payload's reply_to, else to <base>/<node_id>/response/<id>.
 // <base>/<node_id>/state is retained JSON, with a retained "offline" will. <base>/<node_id>/power/set
 // takes a power budget ("4.5", "off" or a JSON power command); the state then shows the new limits.
+// With discovery on, Home Assistant's device payload is published (again whenever HA comes online), and
+// the topics of its entities are served: prompt (a question; the answer lands, retained, on answer),
+// cancel, and threads/set.
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { powerEvent, statusEvent, type Control } from '../control.js';
 import type { Logger } from '../log.js';
+import { answerPayload, discoveryPayload, discoveryTopic } from '../ha/discovery.js';
 import { errorEvent, parseMessage, parsePowerPayload, type ParsedMessage, type ServerEvent } from '../protocol.js';
 import type { Job, Scheduler } from '../scheduler.js';
 
@@ -17,6 +21,10 @@ export interface MqttTopics {
   shared: string;
   state: string;
   powerSet: string;
+  threadsSet: string;
+  prompt: string;
+  answer: string;
+  cancel: string;
   response: (id: string) => string;
 }
 
@@ -26,6 +34,10 @@ export function mqttTopics(base: string, nodeId: string): MqttTopics {
     shared: `$share/${base}/${base}/request`,
     state: `${base}/${nodeId}/state`,
     powerSet: `${base}/${nodeId}/power/set`,
+    threadsSet: `${base}/${nodeId}/threads/set`,
+    prompt: `${base}/${nodeId}/prompt`,
+    answer: `${base}/${nodeId}/answer`,
+    cancel: `${base}/${nodeId}/cancel`,
     response: (id) => `${base}/${nodeId}/response/${id}`,
   };
 }
@@ -42,6 +54,8 @@ export class MqttTransport {
   private lastStateAt = 0;
   /** Requests from MQTT by id, so that {"cancel": id} on the request topic can stop them. */
   private readonly jobs = new Map<string, Job>();
+  private readonly haStatus: string;
+  private nextPrompt = 1;
 
   constructor(
     private readonly cfg: Config['mqtt'],
@@ -51,6 +65,7 @@ export class MqttTransport {
     private readonly log: Logger,
   ) {
     this.topics = mqttTopics(cfg.base_topic, nodeId);
+    this.haStatus = `${cfg.discovery_prefix}/status`;
     this.v5 = cfg.protocol_version === 5;
     this.client = connect(cfg.url, this.clientOptions());
     this.client.on('connect', (connack) => this.onConnect(connack.sessionPresent));
@@ -80,12 +95,7 @@ export class MqttTransport {
       connectTimeout: 10_000,
       resubscribe: false, // onConnect subscribes whenever the broker has no session for us
       will: { topic: this.topics.state, payload: Buffer.from(offline), qos: 1, retain: true },
-      ...(c.username ? { username: c.username } : {}),
-      ...(c.password ? { password: c.password } : {}),
-      ...(c.ca ? { ca: readPem(c.ca, 'mqtt.ca') } : {}),
-      ...(c.cert ? { cert: readPem(c.cert, 'mqtt.cert') } : {}),
-      ...(c.key ? { key: readPem(c.key, 'mqtt.key') } : {}),
-      rejectUnauthorized: c.reject_unauthorized,
+      ...brokerCredentials(c),
     };
   }
 
@@ -94,7 +104,12 @@ export class MqttTransport {
     this.failures = 0;
     this.client.options.reconnectPeriod = this.cfg.reconnect_min_ms;
     if (!sessionPresent) {
-      const topics = [this.topics.request, this.topics.powerSet, ...(this.cfg.shared ? [this.topics.shared] : [])];
+      const topics = [
+        this.topics.request,
+        this.topics.powerSet,
+        ...(this.cfg.shared ? [this.topics.shared] : []),
+        ...(this.cfg.discovery ? [this.topics.prompt, this.topics.cancel, this.topics.threadsSet, this.haStatus] : []),
+      ];
       this.client.subscribe(topics, { qos: 1 }, (err, granted) => {
         if (err) return this.log.error('mqtt: subscribe failed', { error: err.message });
         const refused = (granted ?? []).filter((g) => g.qos > 2);
@@ -102,7 +117,16 @@ export class MqttTransport {
         if (!refused.length) this.log.info('mqtt: subscribed', { topics });
       });
     }
+    this.publishDiscovery();
     this.publishState();
+  }
+
+  /** Home Assistant's device payload, retained, so that HA finds this board whenever it starts. */
+  private publishDiscovery(): void {
+    if (!this.cfg.discovery || !this.client.connected) return;
+    const state = this.control.status();
+    const payload = discoveryPayload(this.nodeId, this.topics, state.max_threads, state.model);
+    this.client.publish(discoveryTopic(this.cfg.discovery_prefix, this.nodeId), JSON.stringify(payload), { qos: 1, retain: true });
   }
 
   /** Logs the first error of an outage as a warning and the rest quietly. */
@@ -126,6 +150,12 @@ export class MqttTransport {
 
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
     if (topic === this.topics.powerSet) return this.onPowerSet(payload);
+    if (this.cfg.discovery) {
+      if (topic === this.haStatus) return this.onHaStatus(payload.toString('utf8'));
+      if (topic === this.topics.prompt) return this.onPrompt(payload.toString('utf8'));
+      if (topic === this.topics.cancel) return void this.control.cancelRunning();
+      if (topic === this.topics.threadsSet) return this.onThreadsSet(payload.toString('utf8'));
+    }
     const props = packet.properties ?? {};
     const receivedAt = Date.now();
     const msg: ParsedMessage =
@@ -165,6 +195,42 @@ export class MqttTransport {
     const event = powerEvent(this.control, undefined, limits);
     if (event.type === 'error') this.log.error(`mqtt: ${this.topics.powerSet}: ${event.message}`);
     // Accepted limits show in the state topic, which the power governor republishes on the change.
+  }
+
+  /** HA restarted (its birth message): it has forgotten what is not retained, so say it all again. */
+  private onHaStatus(text: string): void {
+    if (text.trim() !== 'online') return;
+    this.log.info('mqtt: Home Assistant is online; publishing discovery and state again');
+    this.publishDiscovery();
+    this.publishState();
+  }
+
+  /** A question from HA's text entity: answered on the answer topic, retained, for its sensor. */
+  private onPrompt(text: string): void {
+    const prompt = text.trim();
+    if (!prompt) return;
+    const id = `ha-${this.nextPrompt++}`;
+    this.scheduler.submit({ id, prompt }, (event) => {
+      if (event.type === 'token') return;
+      const answer =
+        event.type === 'done' ? answerPayload(prompt, event.text, event.generated_tokens) : event.type === 'error' ? answerPayload(prompt, `error: ${event.message}`, 0) : undefined;
+      if (answer) this.client.publish(this.topics.answer, JSON.stringify(answer), { qos: 1, retain: true });
+    }, { source: 'mqtt' });
+  }
+
+  /** HA's thread cap number: an integer, or "off" for model.threads. */
+  private onThreadsSet(text: string): void {
+    const value = text.trim();
+    const n = /^(off|none)$/i.test(value) ? null : Number(value);
+    if (n !== null && !(Number.isInteger(n) && n >= 1 && n <= 256)) {
+      this.log.warn(`mqtt: ${this.topics.threadsSet}: a thread count is an integer from 1 to 256, or "off" (got ${JSON.stringify(value.slice(0, 40))})`);
+      return;
+    }
+    try {
+      this.control.setThreadCap(n);
+    } catch (err) {
+      this.log.error(`mqtt: ${this.topics.threadsSet}: ${(err as Error).message}`);
+    }
   }
 
   /** Publishes events of one request; mqtt.js queues them while the broker is away. */
@@ -213,6 +279,18 @@ export class MqttTransport {
     }
     await withTimeout(this.client.endAsync(), timeoutMs).catch(() => this.client.end(true));
   }
+}
+
+/** The user name, password and TLS files of the broker connection (throws ConfigError for a bad file). */
+export function brokerCredentials(c: Config['mqtt']): IClientOptions {
+  return {
+    ...(c.username ? { username: c.username } : {}),
+    ...(c.password ? { password: c.password } : {}),
+    ...(c.ca ? { ca: readPem(c.ca, 'mqtt.ca') } : {}),
+    ...(c.cert ? { cert: readPem(c.cert, 'mqtt.cert') } : {}),
+    ...(c.key ? { key: readPem(c.key, 'mqtt.key') } : {}),
+    rejectUnauthorized: c.reject_unauthorized,
+  };
 }
 
 function readPem(path: string, key: string): Buffer {

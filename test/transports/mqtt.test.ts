@@ -1,6 +1,8 @@
 // MQTT against a real mosquitto and real daemon processes on a synthetic model.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { connectAsync } from 'mqtt';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -8,8 +10,10 @@ import { Daemon } from '../helpers/daemon.js';
 import { Broker, freePort } from '../helpers/mosquitto.js';
 import { MqttRecorder } from '../helpers/mqtt-client.js';
 import { syntheticModel } from '../helpers/models.js';
+import { CLI } from '../helpers/paths.js';
 import type { DoneEvent, ErrorEvent, TokenEvent } from '../../daemon/protocol.js';
 
+const execFileAsync = promisify(execFile);
 const micro = () => syntheticModel('micro', 'official');
 /** For requests that must still be running when the test acts: seconds of tokens even on a fast machine. */
 const tiny = () => syntheticModel('tiny', 'official');
@@ -274,4 +278,47 @@ test('the power command topic takes a plain budget (as a Home Assistant number s
   await r.client.publishAsync(setTopic, 'lots', { qos: 1 });
   await d.waitForLog((l) => l.level === 'warn' && /power\/set: a power command is a budget in watts/.test(l.message));
   t.true(state(from).every((s) => s['budget_watts'] === null), 'a bad payload changes nothing');
+});
+
+test('Home Assistant: retained device discovery, sent again when HA comes online; prompt, answer, thread cap, cancel; ha-remove clears it', async (t) => {
+  const b = await broker();
+  // Answers run on (no end of text in sight) until the cancel button stops them.
+  const d = await daemon(b.url, {}, { model: { threads: 2 }, generation: { max_tokens: 100000 } }, true, tiny);
+  const config = `homeassistant/device/${d.nodeId}/config`;
+  const base = `bitnetd/${d.nodeId}`;
+  const r = await recorder(b.url);
+  await r.client.subscribeAsync([config, `${base}/answer`, `${base}/state`], { qos: 1 });
+  const first = await r.waitFor(() => r.on(config).find((m) => m.packet.retain));
+  const payload = first.event as unknown as { cmps: Record<string, { p: string; cmd_t?: string }> };
+  t.true(Object.values(payload.cmps).some((c) => c.p === 'text' && c.cmd_t === `${base}/prompt`));
+
+  await r.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
+  await r.waitFor(() => (r.on(config).length >= 2 ? true : undefined));
+  t.pass('discovery published again on HA\'s birth message');
+
+  await r.client.publishAsync(`${base}/threads/set`, '1', { qos: 1 });
+  await r.waitFor(() => r.on(`${base}/state`).find((m) => (m.event as unknown as { max_threads: number }).max_threads === 1));
+  t.pass('the thread cap shows in the state');
+
+  const states = () => r.on(`${base}/state`).map((m) => m.event as unknown as { busy: boolean });
+  const before = states().length;
+  await r.client.publishAsync(`${base}/prompt`, 'Tell me a very long story about the garden', { qos: 1 });
+  await r.waitFor(() => (states().slice(before).some((s) => s.busy) ? true : undefined));
+  await r.client.publishAsync(`${base}/cancel`, 'cancel', { qos: 1 });
+  const answer = (await r.waitFor(() => r.on(`${base}/answer`)[0], 30_000)).event as unknown as { state: string; text: string; prompt: string; tokens: number };
+  t.is(answer.prompt, 'Tell me a very long story about the garden');
+  t.true(answer.tokens > 0 && answer.tokens < 100000, 'the cancel button stopped the answer');
+  t.true(answer.state.length <= 255);
+  t.truthy(d.logs.find((l) => l.message === 'request done' && l['stop'] === 'cancelled'));
+
+  await d.stop();
+  await execFileAsync(process.execPath, [CLI, 'ha-remove', '--config', d.configFile]);
+  const late = await connectAsync(b.url, { protocolVersion: 5 });
+  cleanups.push(() => late.endAsync());
+  const seen = new Map<string, string>();
+  late.on('message', (topic, p) => seen.set(topic, p.toString()));
+  await late.subscribeAsync([config, `${base}/answer`], { qos: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.false(seen.has(config) && seen.get(config) !== '', 'no retained discovery payload is left');
+  t.false(seen.has(`${base}/answer`) && seen.get(`${base}/answer`) !== '');
 });
