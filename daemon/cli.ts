@@ -7,6 +7,7 @@ import { generateCommand } from './cli/generate.js';
 import { haRemoveCommand } from './cli/ha-remove.js';
 import { infoCommand } from './cli/info.js';
 import { logitsCommand } from './cli/logits.js';
+import { pullCommand } from './cli/pull.js';
 import { serveCommand } from './cli/serve.js';
 import { statusCommand } from './cli/status.js';
 import { synthCommand } from './cli/synth.js';
@@ -24,7 +25,8 @@ const program = new Command('bitnetd')
   .addCommand(tokenizeCommand())
   .addCommand(logitsCommand())
   .addCommand(synthCommand())
-  .addCommand(haRemoveCommand());
+  .addCommand(haRemoveCommand())
+  .addCommand(pullCommand());
 
 try {
   await program.parseAsync(process.argv);

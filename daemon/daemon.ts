@@ -14,6 +14,7 @@ import { createEngineRunner } from './engine-runner.js';
 import { EXIT } from './exit-codes.js';
 import { createLogger, reconfigureLogger, type Logger } from './log.js';
 import { createPowerManager } from './power/create.js';
+import { pullModel } from './pull/download.js';
 import type { PowerManager } from './power/power-manager.js';
 import type { DaemonState } from './protocol.js';
 import { Scheduler } from './scheduler.js';
@@ -64,11 +65,15 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   startWatchdog();
   notify(`STATUS=loading ${config.model.path}`);
 
+  if (!existsSync(config.model.path) && config.model.auto_pull) {
+    const pulled = await autoPull(config.model, log);
+    if (pulled !== EXIT.OK) return pulled;
+  }
   if (!existsSync(config.model.path)) {
     log.error(
       `model file ${config.model.path} not found. Download ggml-model-i2_s.gguf from ` +
-        'https://huggingface.co/microsoft/bitnet-b1.58-2B-4T-gguf to that path, or point model.path ' +
-        '(environment BITNETD_MODEL_PATH, flag --model, or /etc/bitnetd/config.json) at the file',
+        'https://huggingface.co/microsoft/bitnet-b1.58-2B-4T-gguf to that path ("bitnetd pull" does), or point model.path ' +
+        '(environment BITNETD_MODEL_PATH, flag --model, or /etc/bitnetd/config.json) at the file, or set model.auto_pull',
     );
     return EXIT.NO_INPUT;
   }
@@ -168,7 +173,10 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   let http: HttpTransport | undefined;
   if (config.http.port) {
     const card = new ModelCard(model, config.http.model_name, cache.contextSize);
-    const pull = async (progress: (p: { status: string }) => void) => progress({ status: 'success' }); // the model is here: it was loaded
+    // The served model is here (it was loaded, or pulled at start): Ollama's steps, done at once.
+    const pull = async (progress: (p: { status: string }) => void) => {
+      for (const status of ['pulling manifest', 'verifying sha256 digest', 'writing manifest', 'success']) progress({ status });
+    };
     http = new HttpTransport(
       { host: config.http.host, port: config.http.port, token: config.http.token, maxBodyBytes: config.http.max_body_bytes },
       scheduler,
@@ -267,6 +275,33 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   log.info('ready', { version: VERSION, node_id: config.node_id, socket: socket?.describe() ?? 'off', mqtt: config.mqtt.url || 'off', http: http?.describe() ?? 'off' });
 
   return stopped;
+}
+
+/** model.auto_pull: downloads the missing model, logging progress and keeping systemd's start timeout
+ * ahead of it. A broken download exits 75, which systemd retries; it resumes where it stopped. */
+async function autoPull(model: Config['model'], log: Logger): Promise<number> {
+  log.info('model missing: downloading it (model.auto_pull)', { url: model.url, path: model.path });
+  let lastLog = 0;
+  try {
+    const r = await pullModel({
+      url: model.url,
+      dest: model.path,
+      ...(model.sha256 ? { sha256: model.sha256 } : {}),
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - lastLog < 10_000 && p.phase === 'downloading') return;
+        lastLog = now;
+        const pct = p.total ? Math.floor((100 * p.completed) / p.total) : undefined;
+        log.info(`model download: ${p.phase}`, { mb: Math.round(p.completed / 1e6), ...(pct !== undefined ? { percent: pct } : {}) });
+        notify(`EXTEND_TIMEOUT_USEC=60000000\nSTATUS=downloading the model${pct !== undefined ? `: ${pct} %` : ''}`);
+      },
+    });
+    log.info('model downloaded', { path: r.path, mb: Math.round(r.bytes / 1e6), sha256: r.sha256, checked: r.verified, resumed: r.resumed });
+    return EXIT.OK;
+  } catch (err) {
+    log.error(`cannot download the model: ${(err as Error).message}`);
+    return EXIT.TEMP_FAIL;
+  }
 }
 
 /** The reloaded settings, except those only a restart applies, which keep their running values. */

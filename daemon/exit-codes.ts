@@ -11,6 +11,8 @@ export const EXIT = {
   SOFTWARE: 70,
   /** The socket could not be created. */
   CANT_CREATE: 73,
+  /** A temporary failure (the model download broke off): systemd tries again. */
+  TEMP_FAIL: 75,
   /** The configuration is invalid. */
   CONFIG: 78,
 } as const;

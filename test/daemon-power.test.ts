@@ -29,7 +29,21 @@ async function speed(client: SocketClient, tokens = 250): Promise<number> {
   return done.decode_tokens_per_s;
 }
 
-test('lowering the budget on a running daemon lowers its threads and tokens/s; it persists; lifting it restores them', async (t) => {
+/** Answers until the governor's setting passes the check and stays the same over three more answers
+ * (it acts while the engine computes, and takes a few steps, each a few ticks, to find its rung). */
+async function settle(client: SocketClient, check: (s: DaemonState) => boolean): Promise<DaemonState | undefined> {
+  const seen: DaemonState[] = [];
+  for (let i = 0; i < 60; i++) {
+    const s = await status(client);
+    seen.push(s);
+    const last = seen.slice(-4);
+    if (last.length === 4 && last.every((x) => check(x) && x.threads === s.threads && x.duty_cycle === s.duty_cycle)) return s;
+    await speed(client, 30);
+  }
+  return undefined;
+}
+
+test('lowering the budget on a running daemon lowers its threads and tokens/s; lifting it restores them; it persists', async (t) => {
   const model = await syntheticModel(SHAPE, 'official');
   const stateFile = join(mkdtempSync(join(tmpdir(), 'bitnetd-power-')), 'power.json'); // shared by both daemons
   const config = { model: { threads: 2 }, power: { ...POWER, state_file: stateFile } };
@@ -37,40 +51,37 @@ test('lowering the budget on a running daemon lowers its threads and tokens/s; i
   try {
     let client = await SocketClient.connect(d.socketPath);
     await speed(client, 50); // warm-up: pages in, and the governor learns idle and busy power
-    const free = await speed(client);
     const before = await status(client);
     t.is(before.threads, 2);
     t.is(before.power_source, 'model');
     t.false(before.power_measured);
     t.is(before.budget_watts, null);
 
-    const set = await ask(client, { power: { budget_watts: 1.5 } });
-    t.like(set, { type: 'power', budget_watts: 1.5 });
+    // Other test files load this machine too, and unevenly: the speeds alternate, and medians compare.
+    const free: number[] = [];
+    const limited: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      t.like(await ask(client, { power: { budget_watts: null } }), { type: 'power', budget_watts: null });
+      const lifted = await settle(client, (s) => s.threads === 2 && s.duty_cycle === 1);
+      t.truthy(lifted, 'lifting the budget restores the threads');
+      free.push(await speed(client, 120));
+
+      const set = await ask(client, { power: { budget_watts: 1.5 } });
+      t.like(set, { type: 'power', budget_watts: 1.5 });
+      const during = await settle(client, (s) => s.threads === 1 && s.duty_cycle < 1);
+      t.truthy(during, 'one thread alone draws 3 W: one thread, and a duty cycle under 1');
+      limited.push(await speed(client, 40));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+    t.log(`tok/s without a budget ${free.join(', ')}; under 1.5 W ${limited.join(', ')}`);
+    t.true(median(limited) < median(free) * 0.5, `${median(limited)} tok/s under the budget against ${median(free)} without`);
     t.deepEqual(JSON.parse(readFileSync(stateFile, 'utf8')), { budget_watts: 1.5 });
-    await speed(client, 150); // the governor steps down during this one
-    const limited = await speed(client);
-    const during = await status(client);
-    t.log(`free: ${free} tok/s on ${before.threads} threads; budget 1.5 W: ${limited} tok/s on ${during.threads} thread(s), duty ${during.duty_cycle}`);
-    t.is(during.threads, 1);
-    t.true(during.duty_cycle < 1, 'one thread alone draws 3 W: a duty cycle under 1');
-    const log = d.logs.find((l) => l.message === 'power: new setting' && l['threads'] === 1);
-    t.truthy(log, 'the new setting is logged');
+    t.truthy(d.logs.find((l) => l.message === 'power: new setting' && l['threads'] === 1), 'the new setting is logged');
 
     await d.stop();
     d = await Daemon.start({ model, config });
     client = await SocketClient.connect(d.socketPath);
     t.is((await status(client)).budget_watts, 1.5, 'the budget set at run time outlives a restart');
-
-    t.like(await ask(client, { power: { budget_watts: null } }), { type: 'power', budget_watts: null });
-    await speed(client, 150); // and climbs back during this one
-    const restored = await speed(client);
-    const after = await status(client);
-    t.log(`budget off again: ${restored} tok/s on ${after.threads} threads`);
-    t.is(after.threads, 2);
-    t.is(after.duty_cycle, 1);
-    // Other test files load this machine too, and unevenly: compare with the faster of the free runs.
-    const unlimited = Math.max(free, restored);
-    t.true(limited < unlimited * 0.5, `${limited} tok/s under the budget against ${unlimited} without`);
   } finally {
     await d.stop();
   }

@@ -82,6 +82,24 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         default: paths.model,
         env: 'BITNETD_MODEL_PATH',
       },
+      url: {
+        doc: 'Where "bitnetd pull" and model.auto_pull download the model from.',
+        format: String,
+        default: 'https://huggingface.co/microsoft/bitnet-b1.58-2B-4T-gguf/resolve/main/ggml-model-i2_s.gguf',
+        env: 'BITNETD_MODEL_URL',
+      },
+      sha256: {
+        doc: 'The model file\'s expected sha256 when downloading it (empty: the digest Hugging Face names for it).',
+        format: String,
+        default: '',
+        env: 'BITNETD_MODEL_SHA256',
+      },
+      auto_pull: {
+        doc: 'Download the model at start when model.path does not exist (as "bitnetd pull" does).',
+        format: Boolean,
+        default: false,
+        env: 'BITNETD_MODEL_AUTO_PULL',
+      },
       threads: {
         doc: 'Compute threads; 0 means one per CPU core.',
         format: 'nat',
@@ -326,7 +344,7 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
 
 export interface Config {
   node_id: string;
-  model: { path: string; threads: number; head: 'q8' | 'f16'; context: number };
+  model: { path: string; url: string; sha256: string; auto_pull: boolean; threads: number; head: 'q8' | 'f16'; context: number };
   cache: { slots: number; max_mb: number };
   generation: { max_tokens: number; conversations: number };
   queue: { max: number; deadline_ms: number };

@@ -156,6 +156,7 @@ export class PowerManager extends EventEmitter<{ change: [] }> {
     this.busySinceTick = false;
     const before = this.governor.setting;
     const after = this.governor.update({ watts, tempC: thermal.tempC, throttling: isThrottling(thermal.throttle), busy });
+    this.o.log.debug('power: tick', { watts: round(watts), busy, threads: after.threads, duty: after.duty });
     if (after !== before) {
       this.o.apply(after);
       this.o.log.info('power: new setting', { threads: after.threads, duty_cycle: after.duty, watts: round(this.governor.watts ?? watts), temperature_c: thermal.tempC });

@@ -106,7 +106,7 @@ test('an AI Task with a JSON schema: the answer parses and matches it, streamed 
   t.is(typeof JSON.parse(json.message.content), 'object', '"json" format: an object');
 });
 
-test('/api/generate streams responses; /api/show describes the model; an empty prompt only "loads"', async (t) => {
+test('/api/generate streams responses; /api/show describes the model; an empty prompt only "loads"; /api/pull succeeds', async (t) => {
   const { url } = await server();
   const chunks = await ndjson<{ response: string; done: boolean; done_reason?: string; eval_count?: number }>(
     await post(`${url}/api/generate`, { model: 'bitnet-b1.58-2b-4t:latest', prompt: 'Once upon a time', options: { num_predict: 5, temperature: 0 } }),
@@ -119,6 +119,9 @@ test('/api/generate streams responses; /api/show describes the model; an empty p
   t.is(show.model_info['general.architecture'], 'bitnet-b1.58');
   const load = (await (await post(`${url}/api/generate`, { model: 'bitnet-b1.58-2b-4t' })).json()) as { done: boolean; done_reason: string };
   t.like(load, { done: true, done_reason: 'load' });
+  const pulled = await ndjson<{ status: string }>(await post(`${url}/api/pull`, { model: 'bitnet-b1.58-2b-4t:latest' }));
+  t.is(pulled.at(-1)!.status, 'success', 'HA pulls a model it does not see in /api/tags; this one is there');
+  t.deepEqual(await (await post(`${url}/api/pull`, { name: 'bitnet-b1.58-2b-4t', stream: false })).json(), { status: 'success' });
 });
 
 test('errors as Ollama gives them: an unknown model is 404 "try pulling it first", bad bodies 400, nothing crashes', async (t) => {
