@@ -22,7 +22,10 @@ import { listenFds, notify, startWatchdog } from './systemd.js';
 import { MqttTransport } from './transports/mqtt.js';
 import { HttpTransport } from './transports/http.js';
 import { SocketTransport } from './transports/socket.js';
-import { ModelCard } from './ollama/model-card.js';
+import { WyomingTransport } from './transports/wyoming.js';
+import { DEFAULT_MODEL_NAME, ModelCard, parameterCount, parameterSize } from './ollama/model-card.js';
+import { handleInfo } from './wyoming/info.js';
+import { ZeroconfAdvert } from './wyoming/zeroconf.js';
 import { VERSION } from './version.js';
 
 /** Settings that only a restart applies; SIGHUP says so when they change. */
@@ -35,6 +38,7 @@ const RESTART_ONLY = [
   'mqtt',
   'socket',
   'http',
+  'wyoming',
   'power.source',
   'power.model',
   'power.interval_ms',
@@ -195,6 +199,33 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     }
   }
 
+  let wyoming: WyomingTransport | undefined;
+  let zeroconf: ZeroconfAdvert | undefined;
+  if (config.wyoming.port) {
+    const info = handleInfo({
+      programName: 'bitnetd',
+      modelName: DEFAULT_MODEL_NAME,
+      modelDescription: `BitNet b1.58, ${parameterSize(parameterCount(model))} parameters, ternary weights, from ${basename(config.model.path)}`,
+      languages: config.wyoming.languages,
+    });
+    wyoming = new WyomingTransport({ host: config.wyoming.host, port: config.wyoming.port, maxEventBytes: config.wyoming.max_event_bytes }, scheduler, info, log);
+    try {
+      await wyoming.start();
+    } catch (err) {
+      socket?.close();
+      http?.close();
+      await mqtt?.close();
+      log.error(`cannot serve Wyoming on ${config.wyoming.host}:${config.wyoming.port}: ${(err as Error).message} (set wyoming.port, or 0 to turn it off)`);
+      return EXIT.CANT_CREATE;
+    }
+    if (config.wyoming.zeroconf && !isLoopback(config.wyoming.host)) {
+      zeroconf = new ZeroconfAdvert(log);
+      zeroconf.advertise(config.wyoming.name || `bitnetd-${config.node_id}`, wyoming.port());
+    } else if (config.wyoming.zeroconf) {
+      log.info('zeroconf: not announcing a service on loopback (set wyoming.host to 0.0.0.0 for Home Assistant on another machine)');
+    }
+  }
+
   const statusLine = () => {
     const r = report();
     const watts = r.power_w === null ? '? W' : `${r.power_w} W`;
@@ -252,6 +283,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       scheduler.close();
       socket?.stopAccepting();
       http?.stopAccepting();
+      wyoming?.stopAccepting();
       log.info('stopping', { signal, running: scheduler.busy, waiting: scheduler.queued, grace_ms: config.shutdown.grace_ms });
       const grace = setTimeout(() => {
         log.warn('grace time over: cancelling what is left');
@@ -261,9 +293,10 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       clearTimeout(grace);
       clearTimeout(statusTimer);
       power.stop();
-      await mqtt?.close();
+      await Promise.all([mqtt?.close(), zeroconf?.stop()]);
       socket?.close();
       http?.close();
+      wyoming?.close();
       process.off('SIGHUP', reload);
       log.info('stopped');
       resolve(EXIT.OK);
@@ -272,7 +305,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
   });
   notify(`READY=1\nSTATUS=${statusLine()}`);
-  log.info('ready', { version: VERSION, node_id: config.node_id, socket: socket?.describe() ?? 'off', mqtt: config.mqtt.url || 'off', http: http?.describe() ?? 'off' });
+  log.info('ready', { version: VERSION, node_id: config.node_id, socket: socket?.describe() ?? 'off', mqtt: config.mqtt.url || 'off', http: http?.describe() ?? 'off', wyoming: wyoming?.describe() ?? 'off' });
 
   return stopped;
 }
@@ -313,8 +346,13 @@ function keepRestartOnly(running: Config, next: Config): Config {
     mqtt: running.mqtt,
     socket: running.socket,
     http: running.http,
+    wyoming: running.wyoming,
     power: { ...next.power, source: running.power.source, model: running.power.model, interval_ms: running.power.interval_ms, state_file: running.power.state_file },
   };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function pick(config: Config, dotted: string): unknown {

@@ -57,6 +57,14 @@ convict.addFormats({
     },
     coerce: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
   },
+  'language-list': {
+    validate(v: unknown) {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/.test(x))) {
+        throw new Error('must be a list of language codes like ["en", "de"] (in the environment: en,de)');
+      }
+    },
+    coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+  },
   'mqtt-topic-prefix': {
     validate(v: unknown) {
       if (typeof v !== 'string' || !/^[^#+$/][^#+]*$/.test(v) || v.endsWith('/')) {
@@ -265,6 +273,39 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       },
       max_body_bytes: { doc: 'Largest request body accepted.', format: 'nat', default: 4 << 20 },
     },
+    wyoming: {
+      port: {
+        doc: 'Port of the Wyoming handle service (a conversation agent for Home Assistant\'s voice pipelines); 0 turns it off.',
+        format: 'port',
+        default: 10800,
+        env: 'BITNETD_WYOMING_PORT',
+      },
+      host: {
+        doc: 'Address the Wyoming service listens on: loopback by default; 0.0.0.0 for Home Assistant on another machine, which then discovers it over zeroconf (Wyoming has no authentication).',
+        format: String,
+        default: '127.0.0.1',
+        env: 'BITNETD_WYOMING_HOST',
+      },
+      zeroconf: {
+        doc: 'Announce the Wyoming service over mDNS (_wyoming._tcp.local.) when it listens beyond loopback.',
+        format: Boolean,
+        default: true,
+        env: 'BITNETD_WYOMING_ZEROCONF',
+      },
+      name: {
+        doc: 'The zeroconf instance name; empty means bitnetd-<node_id>.',
+        format: String,
+        default: '',
+        env: 'BITNETD_WYOMING_NAME',
+      },
+      languages: {
+        doc: 'Languages Home Assistant may send (the model answers best in English); an empty list means any.',
+        format: 'language-list',
+        default: ['en'],
+        env: 'BITNETD_WYOMING_LANGUAGES',
+      },
+      max_event_bytes: { doc: 'Largest Wyoming event accepted.', format: 'nat', default: 1 << 20 },
+    },
     log: {
       level: {
         doc: 'error, warn, info or debug (debug also logs prompt and answer text).',
@@ -370,6 +411,7 @@ export interface Config {
   };
   socket: { enabled: boolean; path: string; mode: string; group: string; max_line_bytes: number };
   http: { port: number; host: string; token: string; model_name: string; max_body_bytes: number };
+  wyoming: { port: number; host: string; zeroconf: boolean; name: string; languages: string[]; max_event_bytes: number };
   log: { level: LogLevel; format: 'auto' | 'text' | 'journal' | 'json' };
   power: {
     budget_watts: number;

@@ -9,7 +9,7 @@ import type { OllamaModelDetails, OllamaModelEntry } from './protocol.js';
 export const DEFAULT_MODEL_NAME = 'bitnet-b1.58-2b-4t';
 
 /** "2.4B" from a parameter count, as Ollama writes sizes. */
-function parameterSize(n: number): string {
+export function parameterSize(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
   if (n >= 1e6) return `${Math.round(n / 1e6)}M`;
   return `${Math.round(n / 1e3)}K`;
@@ -54,6 +54,11 @@ function readSidecar(path: string, stamp: string): string | undefined {
   }
 }
 
+/** Every weight of the model, embeddings and norms included. */
+export function parameterCount(model: BitnetModel): number {
+  return model.info.tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+}
+
 export function hashFile(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
@@ -84,13 +89,12 @@ export class ModelCard {
   }
 
   details(): OllamaModelDetails {
-    const params = this.model.info.tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
     return {
       parent_model: '',
       format: 'gguf',
       family: 'bitnet',
       families: ['bitnet'],
-      parameter_size: parameterSize(params),
+      parameter_size: parameterSize(parameterCount(this.model)),
       quantization_level: 'I2_S',
     };
   }
@@ -110,7 +114,7 @@ export class ModelCard {
     const info = this.model.info;
     const modelInfo: Record<string, unknown> = {};
     for (const m of info.metadata) if (m.value !== undefined && m.value !== null && !m.key.startsWith('tokenizer.')) modelInfo[m.key] = m.value;
-    modelInfo['general.parameter_count'] = info.tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+    modelInfo['general.parameter_count'] = parameterCount(this.model);
     return {
       license: 'MIT',
       modelfile: `# Served by bitnetd\nFROM ${this.model.path}\n`,

@@ -9,6 +9,7 @@ import { chatRequest, doneReason, generateRequest, timings, toolCalls, type Tran
 import type { DoneEvent, ErrorCode, ServerEvent } from '../protocol.js';
 import type { Scheduler } from '../scheduler.js';
 import { VERSION } from '../version.js';
+import { boundPort, hostPort, listen } from './tcp-listen.js';
 
 export interface HttpSettings {
   host: string;
@@ -66,23 +67,16 @@ export class HttpTransport {
   }
 
   describe(): string {
-    return `http://${this.settings.host.includes(':') ? `[${this.settings.host}]` : this.settings.host}:${this.port()}`;
+    return `http://${hostPort(this.settings.host, this.port())}`;
   }
 
   port(): number {
-    const addr = this.server.address();
-    return typeof addr === 'object' && addr ? addr.port : this.settings.port;
+    return boundPort(this.server, this.settings.port);
   }
 
-  start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.settings.port, this.settings.host, () => {
-        this.server.off('error', reject);
-        this.log.info('http: listening (Ollama API)', { url: this.describe(), model: this.card.name, token: this.settings.token ? 'required' : 'none' });
-        resolve();
-      });
-    });
+  async start(): Promise<void> {
+    await listen(this.server, this.settings.port, this.settings.host);
+    this.log.info('http: listening (Ollama API)', { url: this.describe(), model: this.card.name, token: this.settings.token ? 'required' : 'none' });
   }
 
   stopAccepting(): void {

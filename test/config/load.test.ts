@@ -4,7 +4,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { ConfigError, loadConfig } from '../../daemon/config/load.js';
+import { configJsonSchema } from '../../daemon/config/json-schema.js';
 import { CLI } from '../helpers/paths.js';
 
 function file(settings: unknown): string {
@@ -58,4 +60,19 @@ test('config --print with a bad setting exits 78', (t) => {
   t.is(r.status, 78);
   t.regex(r.stderr, /model\.threads: must be a positive integer/);
   t.regex(r.stderr, /node_id: must be 1-64 letters, digits, _ or -: value was "has space" \(from BITNETD_NODE_ID\)/);
+});
+
+test('the JSON schema accepts the defaults it lists, and refuses a wrong type', (t) => {
+  const schema = configJsonSchema();
+  const validate = new Ajv({ strict: false }).compile(schema);
+  const { config } = loadConfig({ env: {} });
+  t.true(validate(JSON.parse(JSON.stringify(config))), JSON.stringify(validate.errors));
+  t.false(validate({ http: { port: '11434' } }), 'a port is a number');
+  t.false(validate({ wyoming: { languages: 'en' } }), 'languages are a list');
+});
+
+test('a list of languages comes from the environment comma-separated, and is checked', (t) => {
+  t.deepEqual(loadConfig({ env: { BITNETD_WYOMING_LANGUAGES: 'en, de,pt-BR' } }).config.wyoming.languages, ['en', 'de', 'pt-BR']);
+  t.deepEqual(loadConfig({ env: {} }).config.wyoming.languages, ['en']);
+  t.throws(() => loadConfig({ env: { BITNETD_WYOMING_LANGUAGES: 'english!' } }), { instanceOf: ConfigError, message: /wyoming\.languages: must be a list of language codes/ });
 });

@@ -71,7 +71,8 @@ export class Daemon {
       socket: { path: socketPath },
       log: { level: 'info', format: 'json' },
       power: { state_file: join(dir, 'power.json') },
-      http: { port: 0 }, // tests that want the HTTP API give it a free port
+      http: { port: 0 }, // tests that want the HTTP API or Wyoming give them a free port
+      wyoming: { port: 0 },
     };
     const config = merge(base, options.config ?? {});
     const configFile = join(dir, 'config.json');
