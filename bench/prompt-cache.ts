@@ -2,9 +2,13 @@
 // causes it: one long system prompt (its exposed entities, here ~1,500 tokens) resent with every turn,
 // while another client asks in between. Used by run.ts and runnable alone:
 //   node dist/bench/prompt-cache.js MODEL [threads]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BitnetModel } from '../daemon/engine/index.js';
 import { PromptCache } from '../daemon/engine/prompt-cache.js';
+import { modelStamp, PromptCacheStore } from '../daemon/engine/prompt-cache-store.js';
 
 export interface PromptCacheTiming {
   system_tokens: number;
@@ -13,6 +17,11 @@ export interface PromptCacheTiming {
   hit_ms: number;
   hit_after_other_ms: number;
   cached_tokens: number;
+  /** Persistence (cache.persist): the saved files, writing and fsyncing them, reading them back (from the page cache), and TTFT then. */
+  saved_mb: number;
+  save_ms: number;
+  load_ms: number;
+  hit_after_restart_ms: number;
 }
 
 /** A system prompt like HA's: the assistant's instructions, then one line per exposed entity. */
@@ -49,12 +58,27 @@ export async function promptCacheTiming(path: string, threads = 2): Promise<Prom
   const hit = await timeToFirstToken(model, cache, system, 'Is the garage door locked?');
   await timeToFirstToken(model, cache, 'You are a helpful assistant.', 'Write a haiku about autumn.'); // another client
   const after = await timeToFirstToken(model, cache, system, 'How warm is the bedroom?');
+
+  const dir = mkdtempSync(join(tmpdir(), 'bitnetd-bench-pc-'));
+  const stamp = modelStamp(path);
+  const savedMb = cache.bytes() / 1e6;
+  const saved = await new PromptCacheStore(dir, stamp).save(cache, 60_000);
+  const restarted = new PromptCache(model, { slots: 4, contextSize: 2048, maxBytes: 384 << 20 });
+  const t0 = performance.now();
+  await new PromptCacheStore(dir, stamp).load(restarted);
+  const loadMs = performance.now() - t0;
+  const afterRestart = await timeToFirstToken(model, restarted, system, 'Is the front door locked?');
+  rmSync(dir, { recursive: true, force: true });
   return {
     system_tokens: model.promptTokens({ messages: [], system }).length,
     miss_ms: Math.round(miss.ms),
     hit_ms: Math.round(hit.ms),
     hit_after_other_ms: Math.round(after.ms),
     cached_tokens: hit.cached,
+    saved_mb: Math.round(savedMb),
+    save_ms: saved.ms,
+    load_ms: Math.round(loadMs),
+    hit_after_restart_ms: Math.round(afterRestart.ms),
   };
 }
 

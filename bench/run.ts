@@ -105,7 +105,8 @@ console.log(
 );
 console.log(
   `prompt cache, ${cacheTiming.system_tokens}-token system prompt, ${Math.min(2, all)} threads: first token after ${cacheTiming.miss_ms} ms on a miss, ` +
-    `${cacheTiming.hit_ms} ms on a hit (${(cacheTiming.miss_ms / cacheTiming.hit_ms).toFixed(0)}x), ${cacheTiming.hit_after_other_ms} ms after another client's prompt`,
+    `${cacheTiming.hit_ms} ms on a hit (${(cacheTiming.miss_ms / cacheTiming.hit_ms).toFixed(0)}x), ${cacheTiming.hit_after_other_ms} ms after another client's prompt; ` +
+    `saved across a restart: ${cacheTiming.saved_mb} MB written in ${cacheTiming.save_ms} ms, read back in ${cacheTiming.load_ms} ms (page cache), then ${cacheTiming.hit_after_restart_ms} ms`,
 );
 
 mkdirSync(dirname(opts.out), { recursive: true });

@@ -9,6 +9,7 @@ import type { Control } from './control.js';
 import { Conversations } from './conversations.js';
 import { BitnetModel } from './engine/index.js';
 import { PromptCache } from './engine/prompt-cache.js';
+import { modelStamp, PromptCacheStore } from './engine/prompt-cache-store.js';
 import { loadedAddon } from './engine/native.js';
 import { createEngineRunner } from './engine-runner.js';
 import { EXIT } from './exit-codes.js';
@@ -105,6 +106,8 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     maxBytes: config.cache.max_mb * 1048576,
   });
   log.info('context ready', { tokens: cache.contextSize, prompt_cache_slots: config.cache.slots, prompt_cache_max_mb: config.cache.max_mb });
+  const store = config.cache.persist ? new PromptCacheStore(config.cache.dir, modelStamp(config.model.path)) : undefined;
+  if (store) await loadPromptCache(store, cache, config.cache.dir, log);
   let power: PowerManager;
   try {
     power = await createPowerManager(config.power, threadsOf(config), (s) => (model.setThreads(s.threads), model.setDutyCycle(s.duty)), log);
@@ -293,6 +296,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       clearTimeout(grace);
       clearTimeout(statusTimer);
       power.stop();
+      if (store) await savePromptCache(store, cache, log);
       await Promise.all([mqtt?.close(), zeroconf?.stop()]);
       socket?.close();
       http?.close();
@@ -334,6 +338,29 @@ async function autoPull(model: Config['model'], log: Logger): Promise<number> {
   } catch (err) {
     log.error(`cannot download the model: ${(err as Error).message}`);
     return EXIT.TEMP_FAIL;
+  }
+}
+
+/** How long saving the prompt cache may hold a stop up (systemd allows 45 s, the grace time takes 10). */
+const SAVE_BUDGET_MS = 15_000;
+
+async function loadPromptCache(store: PromptCacheStore, cache: PromptCache, dir: string, log: Logger): Promise<void> {
+  const t0 = performance.now();
+  try {
+    const loaded = await store.load(cache);
+    for (const r of loaded.refused) log.warn(`prompt cache: not reusing ${r.reason}`, { file: r.file });
+    if (loaded.loaded) log.info('prompt cache: read back', { prompts: loaded.loaded, tokens: loaded.tokens, ms: Math.round(performance.now() - t0), dir });
+  } catch (err) {
+    log.warn(`prompt cache: cannot read the saved one, starting empty: ${(err as Error).message}`);
+  }
+}
+
+async function savePromptCache(store: PromptCacheStore, cache: PromptCache, log: Logger): Promise<void> {
+  try {
+    const r = await store.save(cache, SAVE_BUDGET_MS);
+    if (r.saved || r.skipped) log.info('prompt cache: saved', { prompts: r.saved, written: r.written, tokens: r.tokens, ms: r.ms, ...(r.skipped ? { skipped: r.skipped } : {}) });
+  } catch (err) {
+    log.warn(`prompt cache: cannot save it, the next start evaluates the prompts again: ${(err as Error).message}`);
   }
 }
 

@@ -197,3 +197,28 @@ test('the prompt cache: two clients with their own long system prompt, interleav
   })()) as unknown as { prompt_cache_tokens: number };
   t.true(state.prompt_cache_tokens > 300);
 });
+
+test('the prompt cache outlives a restart: saved at the stop, read back at the start, the same prompt starts from it', async (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'bitnetd-pc-'));
+  const config = { cache: { dir: cacheDir } };
+  const system = 'You control the lights of the kitchen, the hall and the porch. '.repeat(15);
+  const ask = async (d: Daemon, id: string) => {
+    const c = await SocketClient.connect(d.socketPath);
+    c.send({ id, system, prompt: 'Kitchen on', max_tokens: 3 });
+    const done = (await c.answer(id)) as DoneEvent;
+    c.close();
+    return done;
+  };
+  const first = await Daemon.start({ model: await tiny(), config });
+  t.is((await ask(first, 'before')).cached_tokens, 0);
+  t.is(await first.stop(), 0);
+  const saved = first.logs.find((l) => l.message === 'prompt cache: saved');
+  t.like(saved, { prompts: 1, written: 1 });
+
+  const second = await daemon({ model: await tiny(), config });
+  const read = second.logs.find((l) => l.message === 'prompt cache: read back');
+  t.like(read, { prompts: 1, tokens: saved!['tokens'] });
+  const after = await ask(second, 'after');
+  t.true(after.cached_tokens > 150, `${after.cached_tokens} of ${after.prompt_tokens} prompt tokens from the saved cache`);
+  t.is(after.cached_tokens, after.prompt_tokens - 1);
+});

@@ -22,6 +22,7 @@ export function defaultPaths(env: NodeJS.ProcessEnv = process.env) {
     model: join(first(env['STATE_DIRECTORY']) ?? '/var/lib/bitnetd', 'models', 'ggml-model-i2_s.gguf'),
     socket: join(first(env['RUNTIME_DIRECTORY']) ?? '/run/bitnetd', 'bitnetd.sock'),
     powerState: join(first(env['STATE_DIRECTORY']) ?? '/var/lib/bitnetd', 'power.json'),
+    promptCache: join(first(env['STATE_DIRECTORY']) ?? '/var/lib/bitnetd', 'prompt-cache'),
   };
 }
 
@@ -139,6 +140,18 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         format: 'nat',
         default: 384,
         env: 'BITNETD_CACHE_MAX_MB',
+      },
+      persist: {
+        doc: 'Save the kept prompts at a stop and read them back at the start, so a restart does not evaluate them again (files of up to cache.max_mb in all, holding the prompts\' tokens).',
+        format: Boolean,
+        default: true,
+        env: 'BITNETD_CACHE_PERSIST',
+      },
+      dir: {
+        doc: 'Where the kept prompts are saved (under systemd: $STATE_DIRECTORY/prompt-cache).',
+        format: String,
+        default: paths.promptCache,
+        env: 'BITNETD_CACHE_DIR',
       },
     },
     generation: {
@@ -386,7 +399,7 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
 export interface Config {
   node_id: string;
   model: { path: string; url: string; sha256: string; auto_pull: boolean; threads: number; head: 'q8' | 'f16'; context: number };
-  cache: { slots: number; max_mb: number };
+  cache: { slots: number; max_mb: number; persist: boolean; dir: string };
   generation: { max_tokens: number; conversations: number };
   queue: { max: number; deadline_ms: number };
   mqtt: {

@@ -67,6 +67,10 @@ export interface NativeContext {
   eval(tokens: Int32Array, allLogits: boolean): Promise<void>;
   logits(row?: number): Float32Array;
   truncate(n: number): void;
+  /** Writes the keys and values of these tokens (a prefix of what it holds) to a file, fsynced. */
+  save(path: string, tokens: Int32Array, stamp: string): Promise<void>;
+  /** Replaces the cache with a saved one made with the same stamp; its tokens. Rejects (and empties) on any mismatch. */
+  load(path: string, stamp: string): Promise<Int32Array>;
   readonly nPast: number;
   readonly size: number;
   /** Memory of the KV cache. */

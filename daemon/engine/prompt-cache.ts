@@ -30,7 +30,11 @@ export class PromptCache {
     private readonly options: PromptCacheOptions,
   ) {
     if (!Number.isInteger(options.slots) || options.slots < 1) throw new RangeError(`slots must be a positive integer (got ${options.slots})`);
-    this.slots.push({ session: model.createSession({ contextSize: options.contextSize }), usedAt: 0 });
+    this.newSlot();
+  }
+
+  get slotCount(): number {
+    return this.options.slots;
   }
 
   get contextSize(): number {
@@ -47,14 +51,27 @@ export class PromptCache {
     // Longest worthwhile prefix, then most recent; else an empty slot, a new one, or the least recent.
     let best = idle.filter((s) => worth(s) > 0).sort((a, b) => worth(b) - worth(a) || b.usedAt - a.usedAt)[0];
     best ??= idle.find((s) => s.session.cachedTokens.length === 0);
-    if (!best && this.slots.length < this.options.slots) {
-      best = { session: this.model.createSession({ contextSize: this.options.contextSize }), usedAt: 0 };
-      this.slots.push(best);
-    }
+    if (!best && this.slots.length < this.options.slots) best = this.newSlot();
     best ??= idle.sort((a, b) => a.usedAt - b.usedAt)[0];
     if (!best) throw new Error('every cached session is generating');
     best.usedAt = ++this.clock;
     return best.session;
+  }
+
+  /** The idle sessions holding something, most recently used first. */
+  recent(): Session[] {
+    return this.slots
+      .filter((s) => !s.session.running && s.session.cachedTokens.length > 0)
+      .sort((a, b) => b.usedAt - a.usedAt)
+      .map((s) => s.session);
+  }
+
+  /** An empty session to fill from outside (a saved cache), now the most recently used; none when every slot holds something. */
+  adopt(): Session | undefined {
+    let slot = this.slots.find((s) => !s.session.running && s.session.cachedTokens.length === 0);
+    if (!slot && this.slots.length < this.options.slots) slot = this.newSlot();
+    if (slot) slot.usedAt = ++this.clock;
+    return slot?.session;
   }
 
   /** Empties the least recently used idle sessions until the cached keys and values fit maxBytes. */
@@ -64,6 +81,12 @@ export class PromptCache {
       if (this.bytes() <= this.options.maxBytes) return;
       slot.session.reset();
     }
+  }
+
+  private newSlot(): Slot {
+    const slot = { session: this.model.createSession({ contextSize: this.options.contextSize }), usedAt: 0 };
+    this.slots.push(slot);
+    return slot;
   }
 
   /** Bytes of keys and values cached over all sessions. */

@@ -124,6 +124,28 @@ export class Session {
     this.ctx.truncate(0);
   }
 
+  /** Writes the cached tokens' keys and values to a file; `stamp` names what computed them. */
+  async save(path: string, stamp: string): Promise<void> {
+    await this.exclusive(() => this.ctx.save(path, Int32Array.from(this.cached), stamp));
+  }
+
+  /** Replaces the cache with one saved by save() under the same stamp; empty if that fails. */
+  async restore(path: string, stamp: string): Promise<void> {
+    this.cached = [];
+    const tokens = await this.exclusive(() => this.ctx.load(path, stamp));
+    this.cached = Array.from(tokens);
+  }
+
+  private async exclusive<T>(f: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new Error('this session is generating');
+    this.busy = true;
+    try {
+      return await f();
+    } finally {
+      this.busy = false;
+    }
+  }
+
   /** Runs a generation to the end; onToken sees each chunk as it is produced. */
   async generate(input: PromptInput, options: GenerateOptions = {}, onToken?: (c: TokenChunk) => void): Promise<GenerationResult> {
     const it = this.stream(input, options);

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "forward.h"
+#include "kv_file.h"
 #include "model.h"
 #include "sampler.h"
 #include "sd_notify.h"
@@ -55,6 +56,8 @@ private:
     Napi::Value Eval(const Napi::CallbackInfo& info);
     Napi::Value Logits(const Napi::CallbackInfo& info);
     Napi::Value Truncate(const Napi::CallbackInfo& info);
+    Napi::Value Save(const Napi::CallbackInfo& info);
+    Napi::Value Load(const Napi::CallbackInfo& info);
     Napi::Value NPast(const Napi::CallbackInfo& info);
     Napi::Value Size(const Napi::CallbackInfo& info);
     Napi::Value KvBytes(const Napi::CallbackInfo& info);
@@ -294,6 +297,8 @@ void ContextWrap::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod("eval", &ContextWrap::Eval),
         InstanceMethod("logits", &ContextWrap::Logits),
         InstanceMethod("truncate", &ContextWrap::Truncate),
+        InstanceMethod("save", &ContextWrap::Save),
+        InstanceMethod("load", &ContextWrap::Load),
         InstanceAccessor("nPast", &ContextWrap::NPast, nullptr),
         InstanceAccessor("size", &ContextWrap::Size, nullptr),
         InstanceAccessor("kvBytes", &ContextWrap::KvBytes, nullptr),
@@ -326,14 +331,33 @@ ContextWrap::ContextWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Cont
     }
 }
 
-class EvalWorker : public Napi::AsyncWorker {
+// A job on one context off the main thread: holds the context alive and marks it busy until done.
+class ContextWorker : public Napi::AsyncWorker {
 public:
-    EvalWorker(Napi::Env env, ContextWrap* owner, Napi::Object self, std::vector<int32_t> tokens, bool all_logits)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
-          tokens_(std::move(tokens)), all_logits_(all_logits) {
+    ContextWorker(Napi::Env env, ContextWrap* owner, Napi::Object self)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner) {
         self_ = Napi::Persistent(self);  // keeps the context alive while we run
     }
     Napi::Promise Promise() { return deferred_.Promise(); }
+    void OnError(const Napi::Error& err) override {
+        owner_->busy = false;
+        deferred_.Reject(err.Value());
+    }
+
+protected:
+    void resolve(Napi::Value v) {
+        owner_->busy = false;
+        deferred_.Resolve(v);
+    }
+    Napi::Promise::Deferred deferred_;
+    ContextWrap* owner_;
+    Napi::ObjectReference self_;
+};
+
+class EvalWorker : public ContextWorker {
+public:
+    EvalWorker(Napi::Env env, ContextWrap* owner, Napi::Object self, std::vector<int32_t> tokens, bool all_logits)
+        : ContextWorker(env, owner, self), tokens_(std::move(tokens)), all_logits_(all_logits) {}
     void Execute() override {
         Engine& e = *owner_->engine;
         std::lock_guard<std::mutex> lock(e.compute);
@@ -346,19 +370,9 @@ public:
             SetError(ex.what());
         }
     }
-    void OnOK() override {
-        owner_->busy = false;
-        deferred_.Resolve(Env().Undefined());
-    }
-    void OnError(const Napi::Error& err) override {
-        owner_->busy = false;
-        deferred_.Reject(err.Value());
-    }
+    void OnOK() override { resolve(Env().Undefined()); }
 
 private:
-    Napi::Promise::Deferred deferred_;
-    ContextWrap* owner_;
-    Napi::ObjectReference self_;
     std::vector<int32_t> tokens_;
     bool all_logits_;
 };
@@ -394,6 +408,62 @@ Napi::Value ContextWrap::Truncate(const Napi::CallbackInfo& info) {
     if (busy) throw Napi::Error::New(info.Env(), "truncate() called while an eval is running");
     context_truncate(*ctx, checked_uint(info.Env(), info[0], "n", 0, ctx->kv.n_ctx));
     return info.Env().Undefined();
+}
+
+// Saving or loading a context's KV cache off the main thread (100+ MB on an SD card takes seconds).
+class KvFileWorker : public ContextWorker {
+public:
+    KvFileWorker(Napi::Env env, ContextWrap* owner, Napi::Object self, std::string path, std::string stamp, std::vector<int32_t> tokens, bool save)
+        : ContextWorker(env, owner, self), path_(std::move(path)), stamp_(std::move(stamp)), tokens_(std::move(tokens)), save_(save) {}
+    void Execute() override {
+        try {
+            if (save_) kv_file_save(*owner_->ctx, tokens_, stamp_, path_);
+            else tokens_ = kv_file_load(*owner_->ctx, stamp_, path_);
+        } catch (const std::bad_alloc&) {
+            SetError("out of memory while reading " + path_);
+        } catch (const std::exception& ex) {
+            SetError(ex.what());
+        }
+    }
+    void OnOK() override {
+        if (save_) return resolve(Env().Undefined());
+        Napi::Int32Array out = Napi::Int32Array::New(Env(), tokens_.size());
+        std::copy(tokens_.begin(), tokens_.end(), out.Data());
+        resolve(out);
+    }
+
+private:
+    std::string path_, stamp_;
+    std::vector<int32_t> tokens_;
+    bool save_;
+};
+
+// save(path, tokens: Int32Array, stamp): Promise<void>: the cache of those tokens (a prefix of what it holds).
+Napi::Value ContextWrap::Save(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString() || !info[2].IsString() || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw Napi::TypeError::New(env, "save(path, tokens, stamp): a path, an Int32Array and a string");
+    if (busy) throw Napi::Error::New(env, "save() called while an eval is running");
+    Napi::Int32Array a = info[1].As<Napi::Int32Array>();
+    if (a.ElementLength() > ctx->n_past) throw Napi::RangeError::New(env, "save(): more tokens than the context holds");
+    busy = true;
+    auto* w = new KvFileWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>(), info[2].As<Napi::String>(),
+                               std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength()), true);
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+}
+
+// load(path, stamp): Promise<Int32Array>: replaces the cache with a saved one, returns its tokens.
+Napi::Value ContextWrap::Load(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(env, "load(path, stamp): a path and a string");
+    if (busy) throw Napi::Error::New(env, "load() called while an eval is running");
+    busy = true;
+    auto* w = new KvFileWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>(), info[1].As<Napi::String>(), {}, false);
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
 }
 
 Napi::Value ContextWrap::NPast(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ctx->n_past); }

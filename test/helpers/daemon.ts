@@ -71,6 +71,7 @@ export class Daemon {
       socket: { path: socketPath },
       log: { level: 'info', format: 'json' },
       power: { state_file: join(dir, 'power.json') },
+      cache: { dir: join(dir, 'prompt-cache') },
       http: { port: 0 }, // tests that want the HTTP API or Wyoming give them a free port
       wyoming: { port: 0 },
     };
