@@ -1,7 +1,6 @@
 #include "kv_file.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -107,10 +106,11 @@ std::vector<int32_t> kv_file_load(Context& ctx, const std::string& stamp, const 
     context_truncate(ctx, 0);
     Fd f{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (f.fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat st{};
-    if (fstat(f.fd, &st) != 0) fail(path, std::string("cannot stat: ") + std::strerror(errno));
+    // Its size by seeking, not fstat: glibc 2.33's new fstat symbol is missing on Raspberry Pi OS bullseye.
+    const off_t file_size = lseek(f.fd, 0, SEEK_END);
+    if (file_size < 0 || lseek(f.fd, 0, SEEK_SET) != 0) fail(path, std::string("cannot seek: ") + std::strerror(errno));
     Header h{};
-    if ((size_t)st.st_size < sizeof h) fail(path, "not a saved prompt cache (too short)");
+    if ((uint64_t)file_size < sizeof h) fail(path, "not a saved prompt cache (too short)");
     read_all(f.fd, &h, sizeof h, path);
     if (std::memcmp(h.magic, MAGIC, sizeof MAGIC) != 0) fail(path, "not a saved prompt cache (bad magic)");
     const uint32_t n_layer = ctx.model->hp.n_layer;
@@ -121,8 +121,8 @@ std::vector<int32_t> kv_file_load(Context& ctx, const std::string& stamp, const 
         fail(path, std::to_string(h.n_tokens) + " tokens do not fit this context of " + std::to_string(ctx.kv.n_ctx));
     const size_t bytes = layer_elems(ctx, h.n_tokens) * sizeof(uint16_t);
     const uint64_t expected = sizeof h + (uint64_t)h.stamp_bytes + h.n_tokens * sizeof(int32_t) + 2ull * n_layer * bytes + sizeof(uint64_t);
-    if ((uint64_t)st.st_size != expected)
-        fail(path, "the file is " + std::to_string(st.st_size) + " bytes, its header says " + std::to_string(expected) + " (torn write?)");
+    if ((uint64_t)file_size != expected)
+        fail(path, "the file is " + std::to_string(file_size) + " bytes, its header says " + std::to_string(expected) + " (torn write?)");
     std::string saved(h.stamp_bytes, '\0');
     read_all(f.fd, saved.data(), saved.size(), path);
     if (saved != stamp) fail(path, "saved with another model file or engine (" + saved + ")");
