@@ -70,7 +70,7 @@ for (const kernel of addon.kernels) {
 
   test(`${kernel}: F16 row dot products agree with a double-precision sum`, (t) => {
     const rng = new Random(5);
-    for (const k of [32, 80, 128, 2560, 37]) {
+    for (const k of [32, 80, 100, 128, 2560, 37]) {
       for (let n = 1; n <= 4; n++) {
         const e = Uint16Array.from({ length: k }, () => toHalf((rng.float() - 0.5) * 0.2));
         const x = Float32Array.from({ length: k * n }, () => (rng.float() - 0.5) * 8);

