@@ -61,7 +61,8 @@ for (const headMode of ['q8', 'f16'] as const) {
     process.stderr.write(`measuring ${headMode} head, ${threads} thread(s), ${opts.repeats} repeats...\n`);
     const out = execFileSync(
       process.execPath,
-      [join(ROOT, 'dist/bench/measure.js'), '--model', modelPath, '--threads', String(threads), '--head', headMode,
+      // With the node flag the daemon runs with (systemd/bitnetd.service), so that peak RSS is the daemon's.
+      ['--max-semi-space-size=2', join(ROOT, 'dist/bench/measure.js'), '--model', modelPath, '--threads', String(threads), '--head', headMode,
         '--repeats', String(opts.repeats), '--context', String(opts.context)],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );

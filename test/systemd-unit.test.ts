@@ -45,7 +45,7 @@ test('the unit is Type=notify with a watchdog, and runs the daemon', (t) => {
   for (const line of ['Type=notify', 'NotifyAccess=main', 'WatchdogSec=30', 'RuntimeDirectory=bitnetd', 'StateDirectory=bitnetd', 'ConfigurationDirectory=bitnetd', 'ProtectSystem=strict', 'RestartPreventExitStatus=65 66 69 78']) {
     t.true(text.split('\n').includes(line), line);
   }
-  t.regex(text, /^ExecStart=\/usr\/bin\/node \/opt\/bitnetd\/dist\/daemon\/cli\.js serve$/m);
+  t.regex(text, /^ExecStart=\/usr\/bin\/node --max-semi-space-size=2 \/opt\/bitnetd\/dist\/daemon\/cli\.js serve$/m);
 });
 
 test('install.sh with DESTDIR stages the program, the unit (and the Raspberry Pi drop-in), sysusers, tmpfiles and a private config', (t) => {
