@@ -107,7 +107,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   });
   log.info('context ready', { tokens: cache.contextSize, prompt_cache_slots: config.cache.slots, prompt_cache_max_mb: config.cache.max_mb });
   const store = config.cache.persist ? new PromptCacheStore(config.cache.dir, modelStamp(config.model.path)) : undefined;
-  if (store) await loadPromptCache(store, cache, config.cache.dir, log);
+  if (store) await loadPromptCache(store, cache, log);
   let power: PowerManager;
   try {
     power = await createPowerManager(config.power, threadsOf(config), (s) => (model.setThreads(s.threads), model.setDutyCycle(s.duty)), log);
@@ -344,12 +344,12 @@ async function autoPull(model: Config['model'], log: Logger): Promise<number> {
 /** How long saving the prompt cache may hold a stop up (systemd allows 45 s, the grace time takes 10). */
 const SAVE_BUDGET_MS = 15_000;
 
-async function loadPromptCache(store: PromptCacheStore, cache: PromptCache, dir: string, log: Logger): Promise<void> {
+async function loadPromptCache(store: PromptCacheStore, cache: PromptCache, log: Logger): Promise<void> {
   const t0 = performance.now();
   try {
     const loaded = await store.load(cache);
     for (const r of loaded.refused) log.warn(`prompt cache: not reusing ${r.reason}`, { file: r.file });
-    if (loaded.loaded) log.info('prompt cache: read back', { prompts: loaded.loaded, tokens: loaded.tokens, ms: Math.round(performance.now() - t0), dir });
+    if (loaded.loaded) log.info('prompt cache: read back', { prompts: loaded.loaded, tokens: loaded.tokens, ms: Math.round(performance.now() - t0), dir: store.dir });
   } catch (err) {
     log.warn(`prompt cache: cannot read the saved one, starting empty: ${(err as Error).message}`);
   }

@@ -3,6 +3,7 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { POWER_SOURCE_KINDS, type PowerSourceKind } from '../power/power-source.js';
 
 /** A node id is part of MQTT topics and Home Assistant ids: letters, digits, _ and -. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -348,7 +349,7 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       },
       source: {
         doc: 'Where power comes from: auto (the first found of rapl, ina2xx, ina3221, pi5-pmic, else model), or one of them (an error when it is not there).',
-        format: ['auto', 'rapl', 'ina2xx', 'ina3221', 'pi5-pmic', 'model'],
+        format: ['auto', ...POWER_SOURCE_KINDS],
         default: 'auto',
         env: 'BITNETD_POWER_SOURCE',
       },
@@ -429,7 +430,7 @@ export interface Config {
   power: {
     budget_watts: number;
     max_temp_c: number;
-    source: 'auto' | 'rapl' | 'ina2xx' | 'ina3221' | 'pi5-pmic' | 'model';
+    source: 'auto' | PowerSourceKind;
     interval_ms: number;
     state_file: string;
     model: { idle_watts: number; watts_per_core: number; alpha: number };

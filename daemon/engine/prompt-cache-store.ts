@@ -39,7 +39,7 @@ export class PromptCacheStore {
   private readonly files = new WeakMap<Session, { name: string; tokens: readonly number[] }>();
 
   constructor(
-    private readonly dir: string,
+    readonly dir: string,
     private readonly stamp: string,
   ) {}
 

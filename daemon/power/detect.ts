@@ -8,8 +8,6 @@ import type { PowerSource, PowerSourceKind } from './power-source.js';
 import { Pi5PmicSource } from './pi5-pmic.js';
 import { RaplSource, findRaplZones } from './rapl.js';
 
-export const POWER_SOURCE_KINDS: readonly PowerSourceKind[] = ['rapl', 'ina2xx', 'ina3221', 'pi5-pmic', 'model'];
-
 type Finder = (env: PowerEnv) => PowerSource | undefined | Promise<PowerSource | undefined>;
 
 const FINDERS: Record<Exclude<PowerSourceKind, 'model'>, { find: Finder; needs: string }> = {

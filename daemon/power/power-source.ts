@@ -1,5 +1,7 @@
 // One interface over every way of knowing the power: a sensor that measures, or a model that estimates.
-export type PowerSourceKind = 'rapl' | 'ina2xx' | 'ina3221' | 'pi5-pmic' | 'model';
+/** In the order detection tries them. */
+export const POWER_SOURCE_KINDS = ['rapl', 'ina2xx', 'ina3221', 'pi5-pmic', 'model'] as const;
+export type PowerSourceKind = (typeof POWER_SOURCE_KINDS)[number];
 
 export interface PowerSource {
   readonly kind: PowerSourceKind;

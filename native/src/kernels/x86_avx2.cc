@@ -101,16 +101,9 @@ static void scores_tile(const float* q, uint32_t dim, const uint16_t* k, size_t 
 }
 
 void attn_scores_avx2(const float* q, uint32_t n_q, const uint16_t* k, size_t k_stride, uint32_t n_k, uint32_t dim, float* s, size_t s_stride) {
-    for (uint32_t i0 = 0; i0 < n_q; i0 += 4) {
-        with_constant<4>(n_q - i0, [&](auto R) {
-            constexpr uint32_t kKeys = 8 / decltype(R)::value;  // 8 keys for one row (decoding), 2 for four
-            for (uint32_t j0 = 0; j0 < n_k; j0 += kKeys)
-                with_constant<kKeys>(n_k - j0, [&](auto K) {
-                    scores_tile<decltype(R)::value, decltype(K)::value>(q + (size_t)i0 * dim, dim, k + j0 * k_stride, k_stride,
-                                                                        s + i0 * s_stride + j0, s_stride);
-                });
-        });
-    }
+    for_each_score_tile(n_q, n_k, [&](auto R, auto K, uint32_t i0, uint32_t j0) {
+        scores_tile<decltype(R)::value, decltype(K)::value>(q + (size_t)i0 * dim, dim, k + j0 * k_stride, k_stride, s + i0 * s_stride + j0, s_stride);
+    });
 }
 
 // Attention's weighted sum of values, a tile of R rows by C chunks of 8 dimensions (R * C <= 16
@@ -140,23 +133,9 @@ static void values_tile(const float* p, size_t p_stride, const uint32_t* n_keys,
 
 void attn_values_avx2(const float* p, size_t p_stride, const uint32_t* n_keys, uint32_t n_q, const uint16_t* v, size_t v_stride,
                       uint32_t dim, float* out) {
-    for (uint32_t i0 = 0; i0 < n_q; i0 += 4) {
-        const float* pi = p + i0 * p_stride;
-        float* oi = out + (size_t)i0 * dim;
-        with_constant<4>(n_q - i0, [&](auto R) {
-            constexpr uint32_t kR = decltype(R)::value, kChunks = 16 / kR;
-            uint32_t d = 0;
-            for (; d + 8 <= dim; d += 8 * kChunks)
-                with_constant<kChunks>((dim - d) / 8, [&](auto C) {
-                    values_tile<kR, decltype(C)::value>(pi, p_stride, n_keys + i0, v + d, v_stride, dim, oi + d);
-                });
-            d = dim / 8 * 8;
-            for (uint32_t r = 0; r < kR; ++r)  // a dimension that is not a multiple of 8
-                for (uint32_t j = 0; j < n_keys[i0 + r]; ++j)
-                    for (uint32_t e = d; e < dim; ++e)
-                        oi[(size_t)r * dim + e] = std::fma(pi[r * p_stride + j], _cvtsh_ss(v[j * v_stride + e]), oi[(size_t)r * dim + e]);
-        });
-    }
+    for_each_value_tile<8>(p, p_stride, n_keys, n_q, v, v_stride, dim, out, [&](auto R, auto C, uint32_t i0, uint32_t d) {
+        values_tile<decltype(R)::value, decltype(C)::value>(p + i0 * p_stride, p_stride, n_keys + i0, v + d, v_stride, dim, out + (size_t)i0 * dim + d);
+    });
 }
 
 // The int8 head's loop (kernels.h, Q8DotFn) around one instruction set's block product: block(wv, q, r)
