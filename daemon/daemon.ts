@@ -150,6 +150,17 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   };
 
   let socket: SocketTransport | undefined;
+  let mqtt: MqttTransport | undefined;
+  let http: HttpTransport | undefined;
+  let wyoming: WyomingTransport | undefined;
+  let zeroconf: ZeroconfAdvert | undefined;
+  // Whatever is up so far: after a start that fails half-way, and at the end of a stop.
+  const closeTransports = async () => {
+    socket?.close();
+    http?.close();
+    wyoming?.close();
+    await Promise.all([mqtt?.close(), zeroconf?.stop()]);
+  };
   if (config.socket.enabled) {
     const fd = listenFds()[0];
     socket = new SocketTransport(
@@ -165,19 +176,17 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       return EXIT.CANT_CREATE;
     }
   }
-  let mqtt: MqttTransport | undefined;
   if (config.mqtt.url) {
     try {
       mqtt = new MqttTransport(config.mqtt, config.node_id, scheduler, control, log);
     } catch (err) {
-      socket?.close();
+      await closeTransports();
       if (!(err instanceof ConfigError)) throw err;
       log.error(err.message);
       return EXIT.CONFIG;
     }
   }
 
-  let http: HttpTransport | undefined;
   if (config.http.port) {
     const card = new ModelCard(model, config.http.model_name, cache.contextSize);
     // The served model is here (it was loaded, or pulled at start): Ollama's steps, done at once.
@@ -195,15 +204,12 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     try {
       await http.start();
     } catch (err) {
-      socket?.close();
-      await mqtt?.close();
+      await closeTransports();
       log.error(`cannot serve HTTP on ${config.http.host}:${config.http.port}: ${(err as Error).message} (set http.port, or 0 to turn it off)`);
       return EXIT.CANT_CREATE;
     }
   }
 
-  let wyoming: WyomingTransport | undefined;
-  let zeroconf: ZeroconfAdvert | undefined;
   if (config.wyoming.port) {
     const info = handleInfo({
       programName: 'bitnetd',
@@ -215,9 +221,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     try {
       await wyoming.start();
     } catch (err) {
-      socket?.close();
-      http?.close();
-      await mqtt?.close();
+      await closeTransports();
       log.error(`cannot serve Wyoming on ${config.wyoming.host}:${config.wyoming.port}: ${(err as Error).message} (set wyoming.port, or 0 to turn it off)`);
       return EXIT.CANT_CREATE;
     }
@@ -297,10 +301,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       clearTimeout(statusTimer);
       power.stop();
       if (store) await savePromptCache(store, cache, log);
-      await Promise.all([mqtt?.close(), zeroconf?.stop()]);
-      socket?.close();
-      http?.close();
-      wyoming?.close();
+      await closeTransports();
       process.off('SIGHUP', reload);
       log.info('stopped');
       resolve(EXIT.OK);

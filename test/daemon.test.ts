@@ -2,6 +2,7 @@
 // reload on SIGHUP, graceful stop on SIGTERM, and load against a full queue.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,17 @@ test('a bad configuration: exit 78 naming every bad setting, its source and what
   t.regex(d.stderr, /mqtt\.protocol_version: must be one of the possible values: \[5,4\]: value was 3/);
   t.regex(d.stderr, /log\.level: must be one of the possible values: \["error","warn","info","debug"\]: value was "loud" \(from BITNETD_LOG_LEVEL\)/);
   t.regex(d.stderr, /colour: unknown setting \(in .*config\.json\)/);
+});
+
+test('a port another program holds: exit 73 naming the setting, and what had started is closed again', async (t) => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
+  const port = (holder.address() as AddressInfo).port;
+  const d = await daemon({ config: { wyoming: { port } }, waitReady: false });
+  t.is(await d.exited, 73);
+  t.regex(d.logs.find((l) => l.level === 'error')!.message, new RegExp(`cannot serve Wyoming on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*set wyoming\\.port`));
+  t.false(existsSync(d.socketPath), 'the socket file is removed');
 });
 
 test('systemd: READY=1 once loaded, STATUS=, watchdog pings and STOPPING=1 over NOTIFY_SOCKET', async (t) => {
