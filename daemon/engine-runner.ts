@@ -30,8 +30,7 @@ export function createEngineRunner(
     log.debug('request started', { id: job.id, source: job.source, waited_ms: started - job.acceptedAt, text: req.prompt ?? req.messages });
     try {
       const turns = withTools(turnsOf(req, conversations), req);
-      const input = fitToContext(model, cache.contextSize, turns);
-      const prompt = model.promptTokens(input);
+      const { input, prompt } = fitToContext(model, cache.contextSize, turns);
       const session = cache.take(prompt); // the one that already holds the longest part of it
       const tools = req.tools?.length ? new ToolCallConstraint(req.tools) : undefined;
       const constraint = tools ?? (req.format ? new JsonConstraint(req.format) : undefined);
@@ -126,14 +125,17 @@ function turnsOf(req: GenerateRequest, conversations: Conversations): Turns {
   return { system, messages };
 }
 
-/** Drops the oldest turns of a long conversation until the prompt leaves room for an answer. */
-function fitToContext(model: BitnetModel, contextSize: number, turns: Turns): PromptInput {
-  let messages = turns.messages;
+/** Drops the oldest turns of a long conversation until the prompt leaves room for an answer; the
+ * prompt that fits, and its tokens (tokenized once per try: a resent system prompt is long). */
+function fitToContext(model: BitnetModel, contextSize: number, turns: Turns): { input: PromptInput; prompt: number[] } {
   const room = Math.max(1, Math.floor(contextSize / 4)); // keep a quarter of the context for the answer
-  while (messages.length > 1 && model.promptTokens(asInput(turns.system, messages)).length > contextSize - room) {
+  let messages = turns.messages;
+  for (;;) {
+    const input = asInput(turns.system, messages);
+    const prompt = model.promptTokens(input);
+    if (messages.length <= 1 || prompt.length <= contextSize - room) return { input, prompt };
     messages = messages.slice(messages[0]?.role === 'user' && messages[1]?.role === 'assistant' ? 2 : 1);
   }
-  return asInput(turns.system, messages);
 }
 
 function asInput(system: string | undefined, messages: WireMessage[]): PromptInput {

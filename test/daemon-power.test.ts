@@ -57,7 +57,10 @@ test('lowering the budget on a running daemon lowers its threads and tokens/s; l
     t.false(before.power_measured);
     t.is(before.budget_watts, null);
 
-    // Other test files load this machine too, and unevenly: the speeds alternate, and medians compare.
+    // This file runs alone (test/ava.alone.config.mjs): two threads lose far more than one to another
+    // process's load (each step waits for the slower), so other test files would decide the comparison.
+    // The speeds still alternate and medians compare. 1.2 W leaves one thread at the lowest duty cycle
+    // (0.1), a tenth of one thread's speed.
     const free: number[] = [];
     const limited: number[] = [];
     for (let round = 0; round < 3; round++) {
@@ -66,22 +69,23 @@ test('lowering the budget on a running daemon lowers its threads and tokens/s; l
       t.truthy(lifted, 'lifting the budget restores the threads');
       free.push(await speed(client, 120));
 
-      const set = await ask(client, { power: { budget_watts: 1.5 } });
-      t.like(set, { type: 'power', budget_watts: 1.5 });
+      const set = await ask(client, { power: { budget_watts: 1.2 } });
+      t.like(set, { type: 'power', budget_watts: 1.2 });
       const during = await settle(client, (s) => s.threads === 1 && s.duty_cycle < 1);
       t.truthy(during, 'one thread alone draws 3 W: one thread, and a duty cycle under 1');
+      t.log(`settled at ${during?.threads} thread(s), duty ${during?.duty_cycle}, ${during?.power_w} W`);
       limited.push(await speed(client, 40));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
-    t.log(`tok/s without a budget ${free.join(', ')}; under 1.5 W ${limited.join(', ')}`);
+    t.log(`tok/s without a budget ${free.join(', ')}; under 1.2 W ${limited.join(', ')}`);
     t.true(median(limited) < median(free) * 0.5, `${median(limited)} tok/s under the budget against ${median(free)} without`);
-    t.deepEqual(JSON.parse(readFileSync(stateFile, 'utf8')), { budget_watts: 1.5 });
+    t.deepEqual(JSON.parse(readFileSync(stateFile, 'utf8')), { budget_watts: 1.2 });
     t.truthy(d.logs.find((l) => l.message === 'power: new setting' && l['threads'] === 1), 'the new setting is logged');
 
     await d.stop();
     d = await Daemon.start({ model, config });
     client = await SocketClient.connect(d.socketPath);
-    t.is((await status(client)).budget_watts, 1.5, 'the budget set at run time outlives a restart');
+    t.is((await status(client)).budget_watts, 1.2, 'the budget set at run time outlives a restart');
   } finally {
     await d.stop();
   }
