@@ -151,10 +151,13 @@ const lan = Object.values(networkInterfaces()).some((addrs) => addrs?.some((a) =
 (lan ? test : test.skip)('beyond loopback the service is announced as _wyoming._tcp.local. and withdrawn at stop', async (t) => {
   const { d, port } = await server({ host: '0.0.0.0' });
   const name = `bitnetd-${d.nodeId}`;
-  const browser = new Bonjour();
-  cleanups.push(() => new Promise((resolve) => browser.destroy(resolve)));
-  const seen = new Promise<Service>((resolve) => browser.find({ type: 'wyoming' }, (s: Service) => s.name === name && resolve(s)));
-  const found = await seen;
+  const bonjour = new Bonjour();
+  cleanups.push(() => new Promise((resolve) => bonjour.destroy(resolve)));
+  // One browser for both: a goodbye counts only for a service that browser has seen come up.
+  const browser = bonjour.find({ type: 'wyoming' });
+  const seen = new Promise<Service>((resolve) => browser.on('up', (s: Service) => s.name === name && resolve(s)));
+  const gone = new Promise<void>((resolve) => browser.on('down', (s: Service) => s.name === name && resolve()));
+  const found = await within(20_000, seen, `${name}._wyoming._tcp.local. was not announced`);
   t.is(found.port, port);
   t.is(found.protocol, 'tcp');
   t.true((found.addresses ?? []).length > 0);
@@ -165,8 +168,14 @@ const lan = Object.values(networkInterfaces()).some((addrs) => addrs?.some((a) =
   t.is((await c.next()).type, 'info', `served at the announced address ${reachable}`);
   c.close();
 
-  const gone = new Promise<void>((resolve) => browser.find({ type: 'wyoming' }).on('down', (s: Service) => s.name === name && resolve()));
   await d.stop();
-  await gone;
+  await within(20_000, gone, 'no goodbye was heard after the stop');
   t.pass('the goodbye was heard');
 });
+
+/** The promise's value, or a failure saying what did not happen within ms. */
+function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} (within ${ms} ms)`)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
