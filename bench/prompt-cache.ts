@@ -6,9 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BitnetModel } from '../daemon/engine/index.js';
-import { PromptCache } from '../daemon/engine/prompt-cache.js';
-import { modelStamp, PromptCacheStore } from '../daemon/engine/prompt-cache-store.js';
+import { BitnetModel, modelStamp, PromptCache, PromptCacheStore } from '../daemon/engine/index.js';
 
 export interface PromptCacheTiming {
   system_tokens: number;

@@ -12,7 +12,7 @@ const target = `${process.platform}-${process.arch}`;
 const prebuild = join(root, 'prebuilds', target, 'bitnetd.node');
 // The loader is compiled TypeScript: present in the package, absent in a fresh checkout (which has no
 // prebuilds either, so it builds).
-const loader = join(root, 'dist', 'daemon', 'engine', 'addon-loader.js');
+const loader = join(root, 'dist', 'daemon', 'engine', 'addon', 'addon-loader.js');
 
 async function usablePrebuild() {
   if (process.env['npm_config_build_from_source'] === 'true') return false;

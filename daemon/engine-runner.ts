@@ -1,12 +1,19 @@
 // Runs one request on the engine: builds the prompt (with the conversation so far), streams token
 // events, ends with `done` or `error`. The only place where protocol requests meet the engine.
-import { PromptTooLongError, type BitnetModel, type GenerateOptions, type PromptInput } from './engine/index.js';
-import { JsonConstraint } from './engine/json-constraint.js';
-import type { PromptCache } from './engine/prompt-cache.js';
-import { parseToolCall, ToolCallConstraint, toolsPrompt } from './engine/tool-calls.js';
+import {
+  JsonConstraint,
+  parseToolCall,
+  PromptTooLongError,
+  ToolCallConstraint,
+  toolsPrompt,
+  type BitnetModel,
+  type PromptCache,
+  type PromptInput,
+} from './engine/index.js';
 import { Conversations } from './conversations.js';
 import type { Logger } from './log.js';
 import { errorEvent, toWireStats, type GenerateRequest, type RequestEnergy, type WireMessage } from './protocol.js';
+import { engineOptions } from './requests/engine-options.js';
 import type { AbortReason, Job, Runner } from './scheduler.js';
 
 export interface RunnerSettings {
@@ -37,7 +44,7 @@ export function createEngineRunner(
       let seq = 0;
       let held = ''; // with tools, text waits until it is known not to be a call
       const result = await session
-        .generate({ tokens: prompt }, { ...generateOptions(req, settings().maxTokens, job.signal), ...(constraint ? { constraint } : {}) }, (chunk) => {
+        .generate({ tokens: prompt }, { ...engineOptions(req, settings().maxTokens), signal: job.signal, ...(constraint ? { constraint } : {}) }, (chunk) => {
           if (!req.stream || !chunk.text) return;
           if (tools && (tools.active || tools.isCall)) {
             held += chunk.text;
@@ -83,20 +90,6 @@ export function createEngineRunner(
       log.info('request failed', { id: job.id, source: job.source, error: err instanceof Error ? err.message : String(err) });
       return { tokens: 0, tokensPerS: 0 };
     }
-  };
-}
-
-function generateOptions(req: GenerateRequest, defaultMaxTokens: number, signal: AbortSignal): GenerateOptions {
-  return {
-    maxTokens: req.max_tokens ?? defaultMaxTokens,
-    signal,
-    ...(req.stop ? { stop: req.stop } : {}),
-    ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-    ...(req.top_k !== undefined ? { topK: req.top_k } : {}),
-    ...(req.top_p !== undefined ? { topP: req.top_p } : {}),
-    ...(req.min_p !== undefined ? { minP: req.min_p } : {}),
-    ...(req.repeat_penalty !== undefined ? { repeatPenalty: req.repeat_penalty } : {}),
-    ...(req.seed !== undefined ? { seed: req.seed } : {}),
   };
 }
 

@@ -2,7 +2,8 @@
 // The scheduler owns admission (queue.max), deadlines, MQTT expiry and cancellation; what running a
 // request means is the Runner's business (engine-runner.ts).
 import { EventEmitter } from 'node:events';
-import { errorEvent, type GenerateRequest, type ServerEvent, type WireStopReason } from './protocol.js';
+import { errorEvent, type ServerEvent, type WireStopReason } from './protocol.js';
+import type { CheckedRequest } from './requests/check.js';
 
 export type EventSink = (event: ServerEvent) => void;
 
@@ -18,7 +19,7 @@ export interface JobOptions {
 
 export interface Job {
   readonly id: string;
-  readonly request: GenerateRequest;
+  readonly request: CheckedRequest;
   readonly source: string;
   readonly acceptedAt: number;
   readonly signal: AbortSignal;
@@ -83,8 +84,9 @@ export class Scheduler extends EventEmitter<{ change: [] }> {
     return this.running !== undefined;
   }
 
-  /** Accepts a request, or answers it at once with `busy` / `shutting_down`. */
-  submit(request: GenerateRequest, sink: EventSink, options: JobOptions): Job | undefined {
+  /** Accepts a checked request (requests/check.ts: every transport's door), or answers it at once with
+   * `busy` / `shutting_down`. */
+  submit(request: CheckedRequest, sink: EventSink, options: JobOptions): Job | undefined {
     const id = request.id ?? `${options.source}-${this.nextId++}`;
     if (this.closed) {
       sink(errorEvent(id, 'shutting_down', 'bitnetd is shutting down; retry on another board or after the restart'));
@@ -207,7 +209,7 @@ class JobImpl implements Job {
 
   constructor(
     readonly id: string,
-    readonly request: GenerateRequest,
+    readonly request: CheckedRequest,
     readonly source: string,
     private readonly sink: EventSink,
     private readonly onCancel: (job: JobImpl, reason: AbortReason) => void,

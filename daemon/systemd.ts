@@ -1,6 +1,6 @@
 // Talking to systemd: readiness, status, watchdog and stopping notifications (sd_notify through our
 // addon: Node has no AF_UNIX datagram sockets), and sockets passed by socket activation.
-import { loadAddon } from './engine/native.js';
+import { loadAddon } from './engine/index.js';
 
 /** Sends one sd_notify message; false when not run by systemd or when the manager cannot be reached
  * (a failed ping must not take the daemon down: systemd's watchdog is the judge of that). */

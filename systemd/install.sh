@@ -15,7 +15,7 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 [ -f "$here/dist/daemon/cli.js" ] || die "build first: run \"npm ci\" in $here"
 # The engine the loader would pick here (the prebuild for this machine or the local build), probed.
 addon=$(cd "$here" && env -u BITNETD_ADDON node --input-type=module \
-  -e "const { findUsableAddon } = await import('./dist/daemon/engine/addon-loader.js'); console.log(findUsableAddon().path)") ||
+  -e "const { findUsableAddon } = await import('./dist/daemon/engine/addon/addon-loader.js'); console.log(findUsableAddon().path)") ||
   die "no engine addon runs on this machine: run \"npm ci\" in $here"
 if [ -z "$dest" ]; then
   [ "$(id -u)" = 0 ] || die "run as root (sudo), or set DESTDIR to stage the files"

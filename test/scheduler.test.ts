@@ -1,7 +1,15 @@
 // The scheduler's rules, with a runner that produces a fixed number of tokens on a timer.
 import test from 'ava';
 import type { ServerEvent } from '../daemon/protocol.js';
+import { checkRequest, type CheckedRequest } from '../daemon/requests/check.js';
 import { Scheduler, type Job, type Runner } from '../daemon/scheduler.js';
+
+/** A request through the door every transport uses. */
+function checked(request: unknown): CheckedRequest {
+  const r = checkRequest(request);
+  if (!r.ok) throw new Error(r.message);
+  return r.request;
+}
 
 /** Emits one token every `ms` until `tokens` or the abort signal, then `done`. */
 function tickingRunner(tokens: number, ms: number, started: string[] = []): Runner {
@@ -29,7 +37,7 @@ test('first come, first served, one at a time; queue.max counts running plus wai
   const started: string[] = [];
   const s = new Scheduler(tickingRunner(2, 5, started), { maxJobs: 3, deadlineMs: 0 });
   const c = collector();
-  for (const id of ['a', 'b', 'c', 'd']) s.submit({ id, prompt: 'p' }, c.sink, { source: 'test' });
+  for (const id of ['a', 'b', 'c', 'd']) s.submit(checked({ id, prompt: 'p' }), c.sink, { source: 'test' });
   t.is(c.final('d')?.type, 'error');
   t.is((c.final('d') as { code: string }).code, 'busy', 'the fourth is refused at once');
   await s.idle();
@@ -40,8 +48,8 @@ test('first come, first served, one at a time; queue.max counts running plus wai
 test('a deadline stops a running job and fails a waiting one', async (t) => {
   const s = new Scheduler(tickingRunner(1000, 5), { maxJobs: 5, deadlineMs: 0 });
   const c = collector();
-  s.submit({ id: 'long', prompt: 'p', deadline_ms: 60 }, c.sink, { source: 'test' });
-  s.submit({ id: 'late', prompt: 'p', deadline_ms: 30 }, c.sink, { source: 'test' });
+  s.submit(checked({ id: 'long', prompt: 'p', deadline_ms: 60 }), c.sink, { source: 'test' });
+  s.submit(checked({ id: 'late', prompt: 'p', deadline_ms: 30 }), c.sink, { source: 'test' });
   await s.idle();
   t.like(c.final('long'), { type: 'done', stop_reason: 'deadline' });
   t.like(c.final('late'), { type: 'error', code: 'deadline' });
@@ -51,8 +59,8 @@ test('an expired job is dropped before it starts', async (t) => {
   const started: string[] = [];
   const s = new Scheduler(tickingRunner(10, 10, started), { maxJobs: 5, deadlineMs: 0 });
   const c = collector();
-  s.submit({ id: 'busy', prompt: 'p' }, c.sink, { source: 'test' });
-  s.submit({ id: 'stale', prompt: 'p' }, c.sink, { source: 'test', startBy: Date.now() + 20 });
+  s.submit(checked({ id: 'busy', prompt: 'p' }), c.sink, { source: 'test' });
+  s.submit(checked({ id: 'stale', prompt: 'p' }), c.sink, { source: 'test', startBy: Date.now() + 20 });
   await s.idle();
   t.like(c.final('stale'), { type: 'error', code: 'expired' });
   t.deepEqual(started, ['busy']);
@@ -61,12 +69,12 @@ test('an expired job is dropped before it starts', async (t) => {
 test('cancel, close and cancelAll: every accepted job gets exactly one final event', async (t) => {
   const s = new Scheduler(tickingRunner(1000, 5), { maxJobs: 5, deadlineMs: 0 });
   const c = collector();
-  const a = s.submit({ id: 'a', prompt: 'p' }, c.sink, { source: 'test' })!;
-  s.submit({ id: 'b', prompt: 'p' }, c.sink, { source: 'test' });
-  s.submit({ id: 'c', prompt: 'p' }, c.sink, { source: 'test' });
+  const a = s.submit(checked({ id: 'a', prompt: 'p' }), c.sink, { source: 'test' })!;
+  s.submit(checked({ id: 'b', prompt: 'p' }), c.sink, { source: 'test' });
+  s.submit(checked({ id: 'c', prompt: 'p' }), c.sink, { source: 'test' });
   await new Promise((r) => setTimeout(r, 20));
   s.close();
-  s.submit({ id: 'd', prompt: 'p' }, c.sink, { source: 'test' });
+  s.submit(checked({ id: 'd', prompt: 'p' }), c.sink, { source: 'test' });
   t.like(c.final('d'), { type: 'error', code: 'shutting_down' });
   a.cancel(); // twice is harmless
   a.cancel();
@@ -81,7 +89,7 @@ test('cancel, close and cancelAll: every accepted job gets exactly one final eve
 test('a runner that forgets to answer still produces an error event', async (t) => {
   const s = new Scheduler(async () => ({ tokens: 0, tokensPerS: 0 }), { maxJobs: 1, deadlineMs: 0 });
   const c = collector();
-  s.submit({ id: 'x', prompt: 'p' }, c.sink, { source: 'test' });
+  s.submit(checked({ id: 'x', prompt: 'p' }), c.sink, { source: 'test' });
   await s.idle();
   t.like(c.final('x'), { type: 'error', code: 'internal' });
 });

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { findUsableAddon } from '../daemon/engine/addon-loader.js';
+import { findUsableAddon } from '../daemon/engine/index.js';
 import { ROOT } from './helpers/paths.js';
 import { referenceModelPath } from './helpers/reference.js';
 

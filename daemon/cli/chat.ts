@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { BitnetModel, type ChatMessage } from '../engine/index.js';
-import { addModelOptions, addSamplingOptions, generateOptions, type SamplingFlags } from './options.js';
+import { addModelOptions, addSamplingOptions, checkedGenerateOptions, type SamplingFlags } from './options.js';
 
 interface ChatFlags extends SamplingFlags {
   head: 'f16' | 'q8';
@@ -17,6 +17,7 @@ export function chatCommand(): Command {
     .description('talk with the model; /reset forgets the conversation, /exit or Ctrl-D leaves')
     .option('-s, --system <text>', 'system message')
     .action(async (flags: ChatFlags) => {
+      checkedGenerateOptions({ prompt: '', ...(flags.system !== undefined ? { system: flags.system } : {}) }, flags); // bad flags fail before the model loads
       const model = await BitnetModel.load(flags.model, { threads: flags.threads, head: flags.head });
       const session = model.createSession(flags.ctxSize ? { contextSize: flags.ctxSize } : {});
       const rl = createInterface({ input: process.stdin, terminal: process.stdin.isTTY });
@@ -39,10 +40,17 @@ export function chatCommand(): Command {
           session.reset();
         } else if (text) {
           history.push({ role: 'user', content: text });
+          let options;
+          try {
+            options = checkedGenerateOptions({ messages: history }, flags);
+          } catch (err) {
+            history.pop();
+            process.stdout.write(`[${(err as Error).message}]\n`);
+            prompt();
+            continue;
+          }
           current = new AbortController();
-          const result = await session.generate({ messages: history }, { ...generateOptions(flags), signal: current.signal }, (c) =>
-            process.stdout.write(c.text),
-          );
+          const result = await session.generate({ messages: history }, { ...options, signal: current.signal }, (c) => process.stdout.write(c.text));
           current = undefined;
           process.stdout.write('\n');
           history.push({ role: 'assistant', content: result.text });

@@ -6,8 +6,9 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EXIT } from '../exit-codes.js';
-import { discoveryTopic } from '../ha/discovery.js';
-import { brokerCredentials, mqttTopics } from '../transports/mqtt.js';
+import { brokerCredentials } from '../transports/mqtt/broker-options.js';
+import { discoveryTopic } from '../transports/mqtt/ha-discovery.js';
+import { mqttTopics } from '../transports/mqtt/topics.js';
 import { addConfigFlags, configSources } from './config-flags.js';
 
 export function haRemoveCommand(): Command {

@@ -1,7 +1,6 @@
 // bitnetd info MODEL: metadata, hyper-parameters, tensors.
 import { Command } from 'commander';
-import { BitnetModel } from '../engine/index.js';
-import { loadedAddon } from '../engine/native.js';
+import { BitnetModel, loadedAddon } from '../engine/index.js';
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 // f32 values print as the float they are (1e-5, not 0.000009999999747378752).

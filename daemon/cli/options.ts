@@ -1,6 +1,9 @@
 // Argument parsers and option groups shared by the subcommands.
 import { InvalidArgumentError, type Command } from 'commander';
 import type { GenerateOptions } from '../engine/index.js';
+import type { GenerateRequest } from '../protocol.js';
+import { checkRequest } from '../requests/check.js';
+import { engineOptions } from '../requests/engine-options.js';
 
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -12,14 +15,11 @@ export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-export function floatArg(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
-    }
-    return n;
-  };
+/** Any number: a sampling flag's range is the request check's (requests/limits.ts), as on every transport. */
+function numberArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
 }
 
 export function headArg(value: string): 'f16' | 'q8' {
@@ -36,13 +36,13 @@ export function addModelOptions(cmd: Command, defaultHead: 'f16' | 'q8' = 'q8'):
 
 export function addSamplingOptions(cmd: Command): Command {
   return cmd
-    .option('-n, --max-tokens <n>', 'most tokens to generate', intArg(0), 256)
-    .option('--temperature <t>', 'sampling temperature; 0 is greedy', floatArg(0, 100))
-    .option('--top-k <k>', 'keep the k most likely tokens; 0 is off', intArg(0))
-    .option('--top-p <p>', 'nucleus sampling mass; 1 is off', floatArg(0.000001, 1))
-    .option('--min-p <p>', 'drop tokens below p times the top probability; 0 is off', floatArg(0, 0.999999))
-    .option('--repeat-penalty <x>', 'penalty for recently seen tokens; 1 is off', floatArg(0.000001, 10))
-    .option('--seed <n>', 'random seed (same seed, same output)', intArg(0))
+    .option('-n, --max-tokens <n>', 'most tokens to generate', numberArg, 256)
+    .option('--temperature <t>', 'sampling temperature; 0 is greedy', numberArg)
+    .option('--top-k <k>', 'keep the k most likely tokens; 0 is off', numberArg)
+    .option('--top-p <p>', 'nucleus sampling mass; 1 is off', numberArg)
+    .option('--min-p <p>', 'drop tokens below p times the top probability; 0 is off', numberArg)
+    .option('--repeat-penalty <x>', 'penalty for recently seen tokens; 1 is off', numberArg)
+    .option('--seed <n>', 'random seed (same seed, same output)', numberArg)
     .option('--stop <text...>', 'stop when the output contains this text')
     .option('--ignore-eos', 'keep generating past end-of-text and end-of-turn tokens')
     .option('-c, --ctx-size <n>', 'context size in tokens (default: the model\'s)', intArg(2));
@@ -60,15 +60,28 @@ export interface SamplingFlags {
   ignoreEos?: boolean;
 }
 
-export function generateOptions(f: SamplingFlags): GenerateOptions {
-  const o: GenerateOptions = { maxTokens: f.maxTokens };
-  if (f.temperature !== undefined) o.temperature = f.temperature;
-  if (f.topK !== undefined) o.topK = f.topK;
-  if (f.topP !== undefined) o.topP = f.topP;
-  if (f.minP !== undefined) o.minP = f.minP;
-  if (f.repeatPenalty !== undefined) o.repeatPenalty = f.repeatPenalty;
-  if (f.seed !== undefined) o.seed = f.seed;
-  if (f.stop !== undefined) o.stop = f.stop;
-  if (f.ignoreEos) o.ignoreEos = true;
-  return o;
+/** A prompt or messages with the sampling flags, checked as a request over any transport is (the same
+ * limits, the same messages); throws what the check says. */
+export function checkedGenerateOptions(input: Pick<GenerateRequest, 'prompt' | 'messages' | 'system'>, f: SamplingFlags): GenerateOptions {
+  const candidate: GenerateRequest = {
+    ...input,
+    max_tokens: f.maxTokens,
+    ...(f.temperature !== undefined ? { temperature: f.temperature } : {}),
+    ...(f.topK !== undefined ? { top_k: f.topK } : {}),
+    ...(f.topP !== undefined ? { top_p: f.topP } : {}),
+    ...(f.minP !== undefined ? { min_p: f.minP } : {}),
+    ...(f.repeatPenalty !== undefined ? { repeat_penalty: f.repeatPenalty } : {}),
+    ...(f.seed !== undefined ? { seed: f.seed } : {}),
+    ...(f.stop !== undefined ? { stop: f.stop } : {}),
+  };
+  const checked = checkRequest(candidate, cliFlagName);
+  if (!checked.ok) throw new Error(checked.message);
+  return { ...engineOptions(checked.request, f.maxTokens), ...(f.ignoreEos ? { ignoreEos: true } : {}) };
+}
+
+/** A request field as the flag that set it: max_tokens is --max-tokens (chat's messages are typed lines). */
+function cliFlagName(path: string): string {
+  const [first, ...rest] = path.split('.');
+  if (first === 'messages') return path;
+  return ['--' + first!.replaceAll('_', '-'), ...rest].join('.');
 }

@@ -2,7 +2,7 @@
 //   BOS, then per message  tokens("Role: ") + tokens(content.trim()) + <|eot_id|>,  then tokens("Assistant: ").
 // Headers are tokenized on their own, as Microsoft's reference ChatFormat does, and special tokens are
 // inserted by id, so text inside a message can never forge one.
-import type { Tokenizer } from './tokenizer.js';
+import type { Tokenizer } from './tokenizer/tokenizer.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 

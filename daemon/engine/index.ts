@@ -1,5 +1,10 @@
-// The engine's public API.
-export { BitnetModel, type LoadOptions, type PromptInput } from './model.js';
+// The engine's public API: the daemon, the command line and the bench import the engine from here only.
+// Inside: addon/ (finding and loading the native addon), tokenizer/, constraints/ (constrained decoding),
+// and the model, its sessions and the prompt cache.
+export { loadAddon, loadedAddon, type NativeAddon, type NativeModelInfo } from './addon/native.js';
+export { findUsableAddon, type AddonCandidate } from './addon/addon-loader.js';
+export { BitnetModel, type LoadOptions } from './model.js';
+export type { PromptInput } from './prompt-input.js';
 export {
   Session,
   PromptTooLongError,
@@ -10,6 +15,11 @@ export {
   type StopReason,
   type TokenChunk,
 } from './session.js';
-export { Tokenizer } from './tokenizer.js';
+export { PromptCache, type PromptCacheOptions } from './prompt-cache.js';
+export { modelStamp, PromptCacheStore, type LoadReport, type SaveReport } from './prompt-cache-store.js';
+export { Tokenizer } from './tokenizer/tokenizer.js';
 export { formatChat, type ChatMessage, type ChatRole } from './chat-format.js';
 export { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
+export type { TokenConstraint } from './constraints/token-constraint.js';
+export { JsonConstraint, type JsonSchema } from './constraints/json-constraint.js';
+export { parseToolCall, ToolCallConstraint, toolsPrompt, type ToolCall, type ToolSpec } from './constraints/tool-calls.js';

@@ -1,10 +1,11 @@
 // A loaded BitNet model: metadata, tokenizer, thread count, and the sessions that run on it.
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatChat, type ChatMessage } from './chat-format.js';
-import { loadAddon, type NativeModel, type NativeModelInfo } from './native.js';
-import { Session, type SessionOptions } from './session.js';
-import { Tokenizer } from './tokenizer.js';
+import { formatChat } from './chat-format.js';
+import { loadAddon, type NativeModel, type NativeModelInfo } from './addon/native.js';
+import type { PromptInput } from './prompt-input.js';
+import { Session, type SessionModel, type SessionOptions } from './session.js';
+import { Tokenizer } from './tokenizer/tokenizer.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface LoadOptions {
@@ -16,15 +17,9 @@ export interface LoadOptions {
   head?: 'f16' | 'q8';
 }
 
-/** What to generate from: a prompt (chat-formatted unless raw), chat messages, or token ids. */
-export type PromptInput =
-  | { prompt: string; system?: string; raw?: boolean }
-  | { messages: ChatMessage[]; system?: string }
-  | { tokens: number[] };
-
 type MetaValue = string | number | boolean | null | undefined;
 
-export class BitnetModel {
+export class BitnetModel implements SessionModel {
   readonly info: NativeModelInfo;
   /** Serializes evaluation: one forward pass at a time on this model. */
   private readonly queue = new WorkQueue();

@@ -1,5 +1,5 @@
 // Sampling options, their defaults and their checks (the sampler itself is native: src/sampler.cc).
-import type { NativeSamplerParams } from './native.js';
+import type { NativeSamplerParams } from './addon/native.js';
 
 export interface SamplingOptions {
   /** 0 = greedy (argmax). */

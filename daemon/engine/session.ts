@@ -1,9 +1,11 @@
 // A conversation's KV cache and the generation loop: prefill, sample, stream, stop.
-import { Detokenizer } from './detokenizer.js';
-import type { BitnetModel, PromptInput } from './model.js';
-import { loadAddon, type NativeContext, type NativeSampler } from './native.js';
+import { Detokenizer } from './tokenizer/detokenizer.js';
+import { loadAddon, type NativeContext, type NativeModel, type NativeSampler } from './addon/native.js';
+import type { TokenConstraint } from './constraints/token-constraint.js';
+import type { PromptInput } from './prompt-input.js';
 import { resolveSampling, type SamplingOptions } from './sampling.js';
 import { StopStrings } from './stop-strings.js';
+import type { Tokenizer } from './tokenizer/tokenizer.js';
 
 export interface SessionOptions {
   /** Tokens of context (default and maximum: the model's context length). */
@@ -12,20 +14,15 @@ export interface SessionOptions {
   batchSize?: number;
 }
 
-/** Restricts what may be generated (constrained decoding: a JSON schema, a tool call). */
-export interface TokenConstraint {
-  /** False while it lets anything through: the answer is then sampled as usual. */
-  readonly active: boolean;
-  /** Whether a token with these bytes may come next. */
-  allows(bytes: Uint8Array): boolean;
-  /** The chosen token's bytes. */
-  accept(bytes: Uint8Array): void;
-  /** The answer may end here. */
-  readonly complete: boolean;
-  /** Nothing more may follow: the answer is over. */
-  readonly finished: boolean;
-  /** The shortest text that makes a cut-off answer whole. */
-  finish(): string;
+/** What a session needs of its model (a BitnetModel; named here so that the two files do not import
+ * each other). */
+export interface SessionModel {
+  readonly native: NativeModel;
+  readonly contextLength: number;
+  readonly tokenizer: Tokenizer;
+  promptTokens(input: PromptInput): number[];
+  /** Runs one evaluation in turn with every other on this model. */
+  compute<T>(evaluation: () => Promise<T>): Promise<T>;
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -86,7 +83,7 @@ export class Session {
   private cached: number[] = [];
   private busy = false;
 
-  constructor(private readonly model: BitnetModel, options: SessionOptions) {
+  constructor(private readonly model: SessionModel, options: SessionOptions) {
     const max = model.contextLength;
     const size = Math.min(options.contextSize ?? max, max);
     if (!Number.isInteger(size) || size < 2) throw new RangeError(`contextSize must be an integer >= 2 (got ${size})`);

@@ -1,12 +1,14 @@
 // Listening on a TCP port, shared by the HTTP and Wyoming transports: a failure (port taken, address
-// not here) rejects instead of becoming an unhandled 'error' event.
+// not here) rejects, naming the setting to change, instead of becoming an unhandled 'error' event.
 import type { Server } from 'node:net';
 
-export function listen(server: Server, port: number, host: string): Promise<void> {
+/** `what` names the service ("HTTP"), `setting` its port's key ("http.port"). */
+export function listen(server: Server, port: number, host: string, what: string, setting: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: Error) => reject(new Error(`cannot serve ${what} on ${host}:${port}: ${err.message} (set ${setting}, or 0 to turn it off)`));
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

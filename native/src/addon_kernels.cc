@@ -10,7 +10,7 @@
 
 #include "addon_args.h"
 #include "addon_kernels.h"
-#include "kernels/i2s.h"
+#include "kernels/act_quant.h"
 #include "kernels/kernels.h"
 #include "threadpool.h"
 #include "weight_arena.h"

@@ -210,12 +210,68 @@ void output_logits(Context& ctx, Workspace& ws, ThreadPool& pool, const float* x
     });
 }
 
+// The attention block of layer l: q, k, v from norm(x), RoPE, the new keys and values into the cache,
+// attention, then wo(subnorm(attention)) into xb2, which feed_forward adds to x.
+void attention_block(Context& ctx, Workspace& ws, ThreadPool& pool, uint32_t l, uint32_t n) {
+    const HParams& hp = ctx.model->hp;
+    const LayerWeights& L = ctx.model->layers[l];
+    const uint32_t d = hp.n_embd, kvd = hp.kv_dim(), pos0 = ctx.n_past;
+    const float eps = hp.norm_eps;
+    const float* x = ws.x.data();
+    acts_resize(ws.acts, n, d);
+    for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ws.xb.data(), x, L.attn_norm, t, d, eps, ws.acts); });
+    bitlinear(pool, *ctx.kernels, {{&L.wq, ws.q.data()}, {&L.wk, ws.k.data()}, {&L.wv, ws.v.data()}}, ws.acts);
+    for_each_token(pool, n, [&](uint32_t t) {
+        float* qt = ws.q.data() + (size_t)t * d;
+        float* kt = ws.k.data() + (size_t)t * kvd;
+        rope(qt, hp.n_head, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
+        rope(kt, hp.n_head_kv, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
+        uint16_t* kc = ctx.kv.k_at(l, pos0 + t);
+        uint16_t* vc = ctx.kv.v_at(l, pos0 + t);
+        const float* vt = ws.v.data() + (size_t)t * kvd;
+        for (uint32_t i = 0; i < kvd; ++i) {
+            kc[i] = fp32_to_fp16(kt[i]);
+            vc[i] = fp32_to_fp16(vt[i]);
+        }
+    });
+    attention(ctx, ws, pool, l, pos0, n);
+    for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ws.xb.data(), ws.att.data(), L.attn_sub_norm, t, d, eps, ws.acts); });
+    bitlinear(pool, *ctx.kernels, {{&L.wo, ws.xb2.data()}}, ws.acts);
+}
+
+// BitNet b1.58's feed-forward block, after the attention block's residual (its output, in xb2, is added
+// to x here, fused with the norm): x += down(subnorm(relu(gate(n))^2 * up(n))), n = norm(x). A variant
+// with another FFN changes this function and the layer's tensors (model.h).
+void feed_forward(Context& ctx, Workspace& ws, ThreadPool& pool, const LayerWeights& L, uint32_t n) {
+    const HParams& hp = ctx.model->hp;
+    const uint32_t d = hp.n_embd, ff = hp.n_ff;
+    const float eps = hp.norm_eps;
+    float* x = ws.x.data();
+    for_each_token(pool, n, [&](uint32_t t) {
+        add_row(x + (size_t)t * d, ws.xb2.data() + (size_t)t * d, d);
+        norm_quantize(ws.xb.data(), x, L.ffn_norm, t, d, eps, ws.acts);
+    });
+    bitlinear(pool, *ctx.kernels, {{&L.gate, ws.hb.data()}, {&L.up, ws.hb2.data()}}, ws.acts);
+    acts_resize(ws.acts, n, ff);
+    for_each_token(pool, n, [&](uint32_t t) {
+        float* g = ws.hb.data() + (size_t)t * ff;
+        const float* u = ws.hb2.data() + (size_t)t * ff;
+        for (uint32_t i = 0; i < ff; ++i) {
+            const float r = std::max(g[i], 0.0f);
+            g[i] = r * r * u[i];
+        }
+        norm_quantize(ws.hb.data(), ws.hb.data(), L.ffn_sub_norm, t, ff, eps, ws.acts);
+    });
+    bitlinear(pool, *ctx.kernels, {{&L.down, ws.xb2.data()}}, ws.acts);
+    for_each_token(pool, n, [&](uint32_t t) { add_row(x + (size_t)t * d, ws.xb2.data() + (size_t)t * d, d); });
+}
+
 enum class Logits { None, Last, All };
 
 void eval_chunk(Context& ctx, Workspace& ws, ThreadPool& pool, const int32_t* tokens, uint32_t n, Logits want, uint32_t logit_row0) {
     const Model& m = *ctx.model;
     const HParams& hp = m.hp;
-    const uint32_t d = hp.n_embd, kvd = hp.kv_dim(), ff = hp.n_ff, pos0 = ctx.n_past;
+    const uint32_t d = hp.n_embd;
     float* x = ws.x.data();
 
     std::vector<uint16_t> row(d);
@@ -224,48 +280,9 @@ void eval_chunk(Context& ctx, Workspace& ws, ThreadPool& pool, const int32_t* to
         for (uint32_t i = 0; i < d; ++i) x[(size_t)t * d + i] = g_fp16.v[e[i]];
     }
 
-    const float eps = hp.norm_eps;
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
-        const LayerWeights& L = m.layers[l];
-        // Attention block.
-        acts_resize(ws.acts, n, d);
-        for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ws.xb.data(), x, L.attn_norm, t, d, eps, ws.acts); });
-        bitlinear(pool, *ctx.kernels, {{&L.wq, ws.q.data()}, {&L.wk, ws.k.data()}, {&L.wv, ws.v.data()}}, ws.acts);
-        for_each_token(pool, n, [&](uint32_t t) {
-            float* qt = ws.q.data() + (size_t)t * d;
-            float* kt = ws.k.data() + (size_t)t * kvd;
-            rope(qt, hp.n_head, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
-            rope(kt, hp.n_head_kv, hp.head_dim, hp.n_rot, ctx.rope_inv_freq, pos0 + t);
-            uint16_t* kc = ctx.kv.k_at(l, pos0 + t);
-            uint16_t* vc = ctx.kv.v_at(l, pos0 + t);
-            const float* vt = ws.v.data() + (size_t)t * kvd;
-            for (uint32_t i = 0; i < kvd; ++i) {
-                kc[i] = fp32_to_fp16(kt[i]);
-                vc[i] = fp32_to_fp16(vt[i]);
-            }
-        });
-        attention(ctx, ws, pool, l, pos0, n);
-        for_each_token(pool, n, [&](uint32_t t) { norm_quantize(ws.xb.data(), ws.att.data(), L.attn_sub_norm, t, d, eps, ws.acts); });
-        bitlinear(pool, *ctx.kernels, {{&L.wo, ws.xb2.data()}}, ws.acts);
-
-        // Feed-forward block: down(subnorm(relu(gate)^2 * up)), after the attention's residual.
-        for_each_token(pool, n, [&](uint32_t t) {
-            add_row(x + (size_t)t * d, ws.xb2.data() + (size_t)t * d, d);
-            norm_quantize(ws.xb.data(), x, L.ffn_norm, t, d, eps, ws.acts);
-        });
-        bitlinear(pool, *ctx.kernels, {{&L.gate, ws.hb.data()}, {&L.up, ws.hb2.data()}}, ws.acts);
-        acts_resize(ws.acts, n, ff);
-        for_each_token(pool, n, [&](uint32_t t) {
-            float* g = ws.hb.data() + (size_t)t * ff;
-            const float* u = ws.hb2.data() + (size_t)t * ff;
-            for (uint32_t i = 0; i < ff; ++i) {
-                const float r = std::max(g[i], 0.0f);
-                g[i] = r * r * u[i];
-            }
-            norm_quantize(ws.hb.data(), ws.hb.data(), L.ffn_sub_norm, t, ff, eps, ws.acts);
-        });
-        bitlinear(pool, *ctx.kernels, {{&L.down, ws.xb2.data()}}, ws.acts);
-        for_each_token(pool, n, [&](uint32_t t) { add_row(x + (size_t)t * d, ws.xb2.data() + (size_t)t * d, d); });
+        attention_block(ctx, ws, pool, l, n);
+        feed_forward(ctx, ws, pool, m.layers[l], n);
     }
 
     ctx.n_past += n;

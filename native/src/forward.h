@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/i2s.h"
+#include "kernels/act_quant.h"
 #include "kernels/kernels.h"
 #include "lazy_pages.h"
 #include "model.h"

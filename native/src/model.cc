@@ -83,10 +83,9 @@ void place_weights(Model& m, const Kernels& kernels) {
     const size_t nv = m.hp.n_vocab, d = m.hp.n_embd;
     const size_t out_bytes = nv * d * 2;
     size_t total = (m.head == HeadMode::F16 ? out_bytes : nv * d + nv * d / 32 * sizeof(float)) + 128;
-    for (const LayerWeights& L : m.layers)
-        for (const I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) total += (size_t)w->rows * w->cols / 4 + 64;
-    const size_t ff = m.hp.n_ff;
-    total += m.hp.n_layer * ((3 * d + ff) * sizeof(float) + 4 * 64) + d * sizeof(float) + 64;  // the norms
+    for (const LayerMatrixSpec& spec : kLayerMatrices) total += m.hp.n_layer * ((size_t)m.hp.size(spec.rows) * m.hp.size(spec.cols) / 4 + 64);
+    for (const LayerNormSpec& spec : kLayerNorms) total += m.hp.n_layer * (m.hp.size(spec.size) * sizeof(float) + 64);
+    total += d * sizeof(float) + 64;  // the output norm
     m.arena = WeightArena(total);
     // In chunks, each released once copied: a 656 MB matrix is never resident twice.
     auto move = [&](const uint8_t* from, size_t bytes) {
@@ -103,19 +102,16 @@ void place_weights(Model& m, const Kernels& kernels) {
     auto move_floats = [&](const float*& w, size_t n) {
         w = reinterpret_cast<const float*>(move(reinterpret_cast<const uint8_t*>(w), n * sizeof(float)));
     };
-    for (LayerWeights& L : m.layers) {
-        move_floats(L.attn_norm, d);
-        move_floats(L.attn_sub_norm, d);
-        move_floats(L.ffn_norm, d);
-        move_floats(L.ffn_sub_norm, ff);
-    }
+    for (LayerWeights& L : m.layers)
+        for (const LayerNormSpec& spec : kLayerNorms) move_floats(L.*spec.field, m.hp.size(spec.size));
     move_floats(m.output_norm, d);
     for (LayerWeights& L : m.layers)
-        for (I2SMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
-            uint8_t* packed = move(w->packed, (size_t)w->rows * w->cols / 4);
+        for (const LayerMatrixSpec& spec : kLayerMatrices) {
+            I2SMatrix& w = L.*spec.field;
+            uint8_t* packed = move(w.packed, (size_t)w.rows * w.cols / 4);
             if (kernels.i2s_repack)
-                for (uint32_t r = 0; r < w->rows; ++r) kernels.i2s_repack(packed + (size_t)r * w->cols / 4, w->cols);
-            w->packed = packed;
+                for (uint32_t r = 0; r < w.rows; ++r) kernels.i2s_repack(packed + (size_t)r * w.cols / 4, w.cols);
+            w.packed = packed;
         }
     if (m.head == HeadMode::F16) {
         const bool tied = m.output == m.tok_embd;
@@ -184,22 +180,13 @@ Model model_load(const std::string& path, const Kernels& kernels, HeadMode head)
                    : m.tok_embd;
     m.output_norm = norm_weight(m, "output_norm.weight", hp.n_embd);
 
-    const uint32_t d = hp.n_embd, kv = hp.kv_dim(), ff = hp.n_ff;
     m.layers.resize(hp.n_layer);
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
         LayerWeights& L = m.layers[l];
-        L.attn_norm = norm_weight(m, p + "attn_norm.weight", d);
-        L.wq = ternary(m, p + "attn_q.weight", d, d);
-        L.wk = ternary(m, p + "attn_k.weight", d, kv);
-        L.wv = ternary(m, p + "attn_v.weight", d, kv);
-        L.attn_sub_norm = norm_weight(m, p + "attn_sub_norm.weight", d);
-        L.wo = ternary(m, p + "attn_output.weight", d, d);
-        L.ffn_norm = norm_weight(m, p + "ffn_norm.weight", d);
-        L.gate = ternary(m, p + "ffn_gate.weight", d, ff);
-        L.up = ternary(m, p + "ffn_up.weight", d, ff);
-        L.ffn_sub_norm = norm_weight(m, p + "ffn_sub_norm.weight", ff);
-        L.down = ternary(m, p + "ffn_down.weight", ff, d);
+        for (const LayerNormSpec& spec : kLayerNorms) L.*spec.field = norm_weight(m, p + spec.name + ".weight", hp.size(spec.size));
+        for (const LayerMatrixSpec& spec : kLayerMatrices)
+            L.*spec.field = ternary(m, p + spec.name + ".weight", hp.size(spec.cols), hp.size(spec.rows));
     }
     place_weights(m, kernels);
     return m;

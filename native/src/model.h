@@ -8,6 +8,9 @@
 #include "kernels/kernels.h"
 #include "weight_arena.h"
 
+// The sizes a layer's tensors are made of.
+enum class Dim { Embd, Kv, Ff };
+
 struct HParams {
     std::string arch;     // "bitnet-b1.58" or "bitnet-25"
     uint32_t n_vocab = 0;
@@ -22,6 +25,7 @@ struct HParams {
     float rope_base = 10000.0f;
     float norm_eps = 1e-5f;
     uint32_t kv_dim() const { return n_head_kv * head_dim; }
+    uint32_t size(Dim d) const { return d == Dim::Embd ? n_embd : d == Dim::Kv ? kv_dim() : n_ff; }
 };
 
 // A ternary matrix in the file's I2_S layout: rows = output features, cols = input features.
@@ -39,6 +43,31 @@ struct LayerWeights {
     const float* ffn_norm = nullptr;
     I2SMatrix gate, up, down;
     const float* ffn_sub_norm = nullptr;
+};
+
+// A layer's tensors, the one list that loading (names, shapes), the weight arena and its size read: a
+// BitNet variant with another FFN changes LayerWeights, these two lists and feed_forward (forward.cc).
+struct LayerMatrixSpec {
+    const char* name;  // blk.<l>.<name>.weight
+    I2SMatrix LayerWeights::*field;
+    Dim cols, rows;    // input and output features
+};
+inline constexpr LayerMatrixSpec kLayerMatrices[] = {
+    {"attn_q", &LayerWeights::wq, Dim::Embd, Dim::Embd},  {"attn_k", &LayerWeights::wk, Dim::Embd, Dim::Kv},
+    {"attn_v", &LayerWeights::wv, Dim::Embd, Dim::Kv},    {"attn_output", &LayerWeights::wo, Dim::Embd, Dim::Embd},
+    {"ffn_gate", &LayerWeights::gate, Dim::Embd, Dim::Ff}, {"ffn_up", &LayerWeights::up, Dim::Embd, Dim::Ff},
+    {"ffn_down", &LayerWeights::down, Dim::Ff, Dim::Embd},
+};
+struct LayerNormSpec {
+    const char* name;
+    const float* LayerWeights::*field;
+    Dim size;
+};
+inline constexpr LayerNormSpec kLayerNorms[] = {
+    {"attn_norm", &LayerWeights::attn_norm, Dim::Embd},
+    {"attn_sub_norm", &LayerWeights::attn_sub_norm, Dim::Embd},
+    {"ffn_norm", &LayerWeights::ffn_norm, Dim::Embd},
+    {"ffn_sub_norm", &LayerWeights::ffn_sub_norm, Dim::Ff},
 };
 
 // How the output matrix (the largest read of every token) is held: as in the file, or as int8 with one

@@ -1,6 +1,6 @@
 // The command line as a user runs it: real processes, real files.
 import test from 'ava';
-import { loadAddon } from '../../daemon/engine/native.js';
+import { loadAddon } from '../../daemon/engine/index.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,5 +86,8 @@ test('bad input gives a clear error and a failing exit status', async (t) => {
   const outOfVocab = await t.throwsAsync(bitnetd('logits', '-m', MODEL, '--ids', '128000,999999'));
   t.regex((outOfVocab as Error & { stderr: string }).stderr, /token id 999999 is outside the vocabulary/);
   const badTemp = await t.throwsAsync(bitnetd('generate', '-m', MODEL, '-p', 'x', '--temperature', 'hot'));
-  t.regex((badTemp as Error & { stderr: string }).stderr, /expected a number from 0 to 100/);
+  t.regex((badTemp as Error & { stderr: string }).stderr, /--temperature.*expected a number/);
+  // The range is the request check's, the same as on every transport.
+  const hotTemp = await t.throwsAsync(bitnetd('generate', '-m', MODEL, '-p', 'x', '--temperature', '500'));
+  t.regex((hotTemp as Error & { stderr: string }).stderr, /^bitnetd: --temperature must be <= 100/m);
 });

@@ -3,7 +3,7 @@
 // Pi CPU model, with BITNETD_EXPECT_KERNEL naming the kernels that CPU must get.
 import test from 'ava';
 import type { DoneEvent } from '../../daemon/protocol.js';
-import { loadAddon } from '../../daemon/engine/native.js';
+import { loadAddon } from '../../daemon/engine/index.js';
 import { Daemon } from '../helpers/daemon.js';
 import { referenceModelPath } from '../helpers/reference.js';
 import { SocketClient } from '../helpers/socket-client.js';

@@ -2,7 +2,7 @@
 // feed the reference's prompt and generated ids and compare the logits at every step.
 import test from 'ava';
 import { BitnetModel } from '../../daemon/engine/index.js';
-import { loadAddon } from '../../daemon/engine/native.js';
+import { loadAddon } from '../../daemon/engine/index.js';
 import { cosine, loadReference, maxAbsDiff, referenceLastLogits, referenceModelPath, topDiff } from '../helpers/reference.js';
 
 const TOP10_TOLERANCE = 0.05;

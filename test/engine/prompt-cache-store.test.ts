@@ -6,8 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BitnetModel } from '../../daemon/engine/index.js';
-import { PromptCache } from '../../daemon/engine/prompt-cache.js';
-import { modelStamp, PromptCacheStore } from '../../daemon/engine/prompt-cache-store.js';
+import { PromptCache } from '../../daemon/engine/index.js';
+import { modelStamp, PromptCacheStore } from '../../daemon/engine/index.js';
 import { syntheticModel } from '../helpers/models.js';
 import { referenceModelPath } from '../helpers/reference.js';
 

@@ -2,7 +2,7 @@
 // one serves a new prompt, and the kept keys and values stay within their memory bound.
 import test from 'ava';
 import { BitnetModel } from '../../daemon/engine/index.js';
-import { PromptCache } from '../../daemon/engine/prompt-cache.js';
+import { PromptCache } from '../../daemon/engine/index.js';
 import { referenceModelPath } from '../helpers/reference.js';
 
 const modelPromise = BitnetModel.load(referenceModelPath(), { threads: 1 });

@@ -3,7 +3,7 @@
 // leads clearly. Batched and one-token evaluation give the same q8 logits.
 import test from 'ava';
 import { BitnetModel } from '../../daemon/engine/index.js';
-import { loadAddon } from '../../daemon/engine/native.js';
+import { loadAddon } from '../../daemon/engine/index.js';
 import { maxAbsDiff, referenceModelPath } from '../helpers/reference.js';
 
 const ids = [128000, 791, 6864, 315, 9822, 374, 12366, 13, 578, 6864, 315, 9624, 374, 20023, 13, 578, 6864, 315, 36684, 374];

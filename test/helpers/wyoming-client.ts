@@ -1,7 +1,7 @@
 // A Wyoming client for tests: writes events as the Python reference library does (a header line with
 // version and data_length, then the data) or as given bytes, and reads the server's events in order.
 import { connect, type Socket } from 'node:net';
-import { EventReader, isInvalid, type WyomingEvent } from '../../daemon/wyoming/framing.js';
+import { EventReader, isInvalid, type WyomingEvent } from '../../daemon/transports/wyoming/framing.js';
 import { Changes } from './changes.js';
 
 /** An event in the reference library's layout, data after the header line. */

@@ -3,7 +3,7 @@
 // random shapes, on tiles of 1 to 8 tokens, and on extreme inputs: the results must be exact. The float
 // kernels (F16 rows, the int8 head) against double-precision sums, within float rounding.
 import test from 'ava';
-import { loadAddon } from '../../daemon/engine/native.js';
+import { loadAddon } from '../../daemon/engine/index.js';
 import { toHalf } from '../../daemon/synth/half.js';
 import { Random } from '../../daemon/synth/random.js';
 

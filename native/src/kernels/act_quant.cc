@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "i2s.h"
+#include "act_quant.h"
 
 void acts_resize(QuantizedActs& out, uint32_t n_tokens, uint32_t k) {
     out.n_tokens = n_tokens;

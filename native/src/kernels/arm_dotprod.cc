@@ -1,6 +1,7 @@
 // AArch64 dot-product kernels (SDOT, Armv8.2 FEAT_DotProd: Raspberry Pi 5's Cortex-A76; not the Pi 4's
 // A72). Built with -march=armv8.2-a+dotprod and only called when getauxval(AT_HWCAP) has HWCAP_ASIMDDP.
 #include <arm_neon.h>
+#include <sys/auxv.h>
 
 #include "arm_shared.h"
 #include "kernels.h"
@@ -41,7 +42,9 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
     });
 }
 
+bool cpu_supports() { return getauxval(AT_HWCAP) & (1UL << 20); }  // HWCAP_ASIMDDP
+
 }  // namespace
 
 // The F16 work is bound by memory, not by the multiply: the NEON versions serve.
-const Kernels kKernelsDotprod = {"dotprod", nullptr, i2s_dot, f16_dot_neon, attn_scores_neon, attn_values_neon, q8_dot};
+const Kernels kKernelsDotprod = {"dotprod", cpu_supports, nullptr, i2s_dot, f16_dot_neon, attn_scores_neon, attn_values_neon, q8_dot};

@@ -2,6 +2,7 @@
 // 2 and later running 32-bit Raspberry Pi OS). The intrinsics are the same on both; the few AArch64-only
 // ones are behind __aarch64__. Chosen when getauxval(AT_HWCAP) reports NEON (always on AArch64).
 #include <arm_neon.h>
+#include <sys/auxv.h>
 
 #include <algorithm>
 #include <cmath>
@@ -56,6 +57,15 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
     q8_dot_blocks_neon(w, ws, xq, xs, k, n_tokens, out, [&](int8x16_t w0, int8x16_t w1, const int8_t* qb, const int8_t* rb) {
         return vmlaq_n_s32(dot32(w0, w1, rb), dot32(w0, w1, qb), 254);
     });
+}
+
+bool cpu_supports() {
+#if defined(__aarch64__)
+    return getauxval(AT_HWCAP) & (1UL << 1);  // HWCAP_ASIMD (always on AArch64)
+#else
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    return (hwcap & (1UL << 12)) && (hwcap & (1UL << 16));  // HWCAP_NEON, HWCAP_VFPv4
+#endif
 }
 
 }  // namespace
@@ -141,4 +151,4 @@ void attn_values_neon(const float* p, size_t p_stride, const uint32_t* n_keys, u
 }
 
 // The file's ternary layout serves as it is: its 32-byte blocks split into two 16-byte vectors.
-const Kernels kKernelsNeon = {"neon", nullptr, i2s_dot, f16_dot_neon, attn_scores_neon, attn_values_neon, q8_dot};
+const Kernels kKernelsNeon = {"neon", cpu_supports, nullptr, i2s_dot, f16_dot_neon, attn_scores_neon, attn_values_neon, q8_dot};

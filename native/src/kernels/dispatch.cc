@@ -1,9 +1,7 @@
-// Picks the kernel set at run time from what the CPU reports, never from build flags, so one binary
-// serves every CPU of its architecture. BITNETD_KERNEL=<name> forces a set (for tests and benchmarks).
+// Picks the kernel set at run time from what the CPU reports (each set's cpu_supports, beside its
+// kernels), never from build flags, so one binary serves every CPU of its architecture.
+// BITNETD_KERNEL=<name> forces a set (for tests and benchmarks).
 #include <cstdlib>
-#if defined(__aarch64__) || defined(__arm__)
-#include <sys/auxv.h>
-#endif
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -11,27 +9,6 @@
 #include "kernels.h"
 
 namespace {
-
-bool supported(const Kernels* k) {
-    if (k == &kKernelsScalar) return true;
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    if (k == &kKernelsAvx2) return avx2;
-    if (k == &kKernelsAvx512Vnni)
-        return avx2 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
-               __builtin_cpu_supports("avx512bw");
-#endif
-#if defined(__aarch64__)
-    const unsigned long hwcap = getauxval(AT_HWCAP);
-    if (k == &kKernelsNeon) return hwcap & (1UL << 1);         // HWCAP_ASIMD (always on AArch64)
-    if (k == &kKernelsDotprod) return hwcap & (1UL << 20);     // HWCAP_ASIMDDP
-#elif defined(__arm__)
-    const unsigned long hwcap = getauxval(AT_HWCAP);
-    if (k == &kKernelsNeon) return (hwcap & (1UL << 12)) && (hwcap & (1UL << 16));  // HWCAP_NEON, HWCAP_VFPv4
-#endif
-    return false;
-}
 
 // Best first.
 const Kernels* const kAll[] = {
@@ -56,7 +33,7 @@ const Kernels& choose() {
         throw std::runtime_error(std::string("BITNETD_KERNEL=") + forced + " is not a kernel this CPU runs (available: " + names + ")");
     }
     for (const Kernels* k : kAll)
-        if (supported(k)) return *k;
+        if (k->cpu_supports()) return *k;
     return kKernelsScalar;
 }
 
@@ -64,14 +41,14 @@ const Kernels& choose() {
 
 const Kernels* kernels_find(const char* name) {
     for (const Kernels* k : kAll)
-        if (std::strcmp(k->name, name) == 0 && supported(k)) return k;
+        if (std::strcmp(k->name, name) == 0 && k->cpu_supports()) return k;
     return nullptr;
 }
 
 std::vector<const Kernels*> kernels_available() {
     std::vector<const Kernels*> out{&kKernelsScalar};
     for (const Kernels* k : kAll)
-        if (k != &kKernelsScalar && supported(k)) out.push_back(k);
+        if (k != &kKernelsScalar && k->cpu_supports()) out.push_back(k);
     return out;
 }
 

@@ -42,8 +42,14 @@ using Q8DotFn = void (*)(const int8_t* w, const float* ws, const int8_t* xq, con
 // (done once at load; nullptr: the file's layout as it is).
 using I2sRepackFn = void (*)(uint8_t* row, uint32_t k);
 
+// Whether this CPU runs a set: cpuid on x86, getauxval(AT_HWCAP) on ARM. Each set's check sits in its
+// own file, beside its kernels; it is integer code only, so the file's instruction-set flags put no
+// instruction the CPU may lack into it.
+using CpuSupportsFn = bool (*)();
+
 struct Kernels {
     const char* name;
+    CpuSupportsFn cpu_supports;
     I2sRepackFn i2s_repack;
     I2sDotFn i2s_dot;
     F16DotFn f16_dot;

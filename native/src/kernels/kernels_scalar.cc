@@ -1,6 +1,6 @@
 // The reference kernels: plain C++, exact for the ternary dot, and the oracle every SIMD kernel is
 // tested against.
-#include "i2s.h"
+#include "act_quant.h"
 #include "kernels.h"
 #include "../fp16.h"
 
@@ -79,6 +79,9 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
     }
 }
 
+// The reference runs everywhere.
+bool cpu_supports() { return true; }
+
 }  // namespace
 
-const Kernels kKernelsScalar = {"scalar", nullptr, i2s_dot, f16_dot, attn_scores, attn_values, q8_dot};
+const Kernels kKernelsScalar = {"scalar", cpu_supports, nullptr, i2s_dot, f16_dot, attn_scores, attn_values, q8_dot};

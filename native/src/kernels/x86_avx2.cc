@@ -69,6 +69,11 @@ float f16_dot_one(const uint16_t* e, const float* x, uint32_t k) {
     return sum;
 }
 
+bool cpu_supports() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
 }  // namespace
 
 void f16_dot_avx2(const uint16_t* e, const float* x, size_t x_stride, uint32_t k, uint32_t n_tokens, float* out) {
@@ -169,4 +174,4 @@ static void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const flo
     });
 }
 
-const Kernels kKernelsAvx2 = {"avx2", nullptr, i2s_dot, f16_dot_avx2, attn_scores_avx2, attn_values_avx2, q8_dot};
+const Kernels kKernelsAvx2 = {"avx2", cpu_supports, nullptr, i2s_dot, f16_dot_avx2, attn_scores_avx2, attn_values_avx2, q8_dot};

@@ -178,7 +178,13 @@ void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs,
     with_tile(n_tokens, [&](auto T) { q8_tile<decltype(T)::value>(w, ws, xq, xs, xsum, k, out); });
 }
 
+bool cpu_supports() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+}
+
 }  // namespace
 
 // The F16 work is bound by memory, not by the multiply: the AVX2 versions serve (every VNNI CPU has AVX2).
-const Kernels kKernelsAvx512Vnni = {"avx512vnni", repack, i2s_dot, f16_dot_avx2, attn_scores_avx2, attn_values_avx2, q8_dot};
+const Kernels kKernelsAvx512Vnni = {"avx512vnni", cpu_supports, repack, i2s_dot, f16_dot_avx2, attn_scores_avx2, attn_values_avx2, q8_dot};

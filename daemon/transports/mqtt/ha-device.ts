@@ -1,0 +1,89 @@
+// This board as a Home Assistant device over MQTT (mqtt.discovery): the retained discovery payload
+// (ha-discovery.ts), published again whenever HA comes online, and the topics of its entities: prompt
+// (a question; the answer lands, retained, on answer), cancel, and threads/set. It publishes through the
+// function it is handed; the MQTT transport routes it the messages of the topics it lists.
+import type { IClientPublishOptions } from 'mqtt';
+import { checkRequest } from '../../requests/check.js';
+import type { TransportContext } from '../transport.js';
+import { answerPayload, discoveryPayload, discoveryTopic } from './ha-discovery.js';
+import type { MqttTopics } from './topics.js';
+
+export type Publish = (topic: string, payload: string, options: IClientPublishOptions) => void;
+
+export class HomeAssistantDevice {
+  private readonly haStatus: string;
+  private nextPrompt = 1;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly discoveryPrefix: string,
+    private readonly topics: MqttTopics,
+    private readonly context: TransportContext,
+    private readonly publish: Publish,
+    /** Publishes the state topic again (HA forgot it when it restarted). */
+    private readonly republishState: () => void,
+  ) {
+    this.haStatus = `${discoveryPrefix}/status`;
+  }
+
+  /** The topics it serves. */
+  subscriptions(): string[] {
+    return [this.topics.prompt, this.topics.cancel, this.topics.threadsSet, this.haStatus];
+  }
+
+  /** Handles a message of one of its topics; false for any other topic. */
+  onMessage(topic: string, text: string): boolean {
+    if (topic === this.haStatus) this.onHaStatus(text);
+    else if (topic === this.topics.prompt) this.onPrompt(text);
+    else if (topic === this.topics.cancel) this.context.control.cancelRunning();
+    else if (topic === this.topics.threadsSet) this.onThreadsSet(text);
+    else return false;
+    return true;
+  }
+
+  /** The device payload, retained, so that HA finds this board whenever it starts. */
+  announce(): void {
+    const state = this.context.control.status();
+    const payload = discoveryPayload(this.nodeId, this.topics, state.max_threads, state.model);
+    this.publish(discoveryTopic(this.discoveryPrefix, this.nodeId), JSON.stringify(payload), { qos: 1, retain: true });
+  }
+
+  /** HA restarted (its birth message): it has forgotten what is not retained, so say it all again. */
+  private onHaStatus(text: string): void {
+    if (text.trim() !== 'online') return;
+    this.context.log.info('mqtt: Home Assistant is online; publishing discovery and state again');
+    this.announce();
+    this.republishState();
+  }
+
+  /** A question from HA's text entity: checked as every request is, answered on the answer topic,
+   * retained, for its sensor (an error too, so that the user sees why). */
+  private onPrompt(text: string): void {
+    const prompt = text.trim();
+    if (!prompt) return;
+    const answer = (body: string, tokens: number) =>
+      this.publish(this.topics.answer, JSON.stringify(answerPayload(prompt, body, tokens)), { qos: 1, retain: true });
+    const checked = checkRequest({ id: `ha-${this.nextPrompt++}`, prompt });
+    if (!checked.ok) return answer(`error: ${checked.message}`, 0);
+    this.context.submit(checked.request, (event) => {
+      if (event.type === 'done') answer(event.text, event.generated_tokens);
+      else if (event.type === 'error') answer(`error: ${event.message}`, 0);
+    }, { source: 'mqtt' });
+  }
+
+  /** HA's thread cap number: an integer, or "off" for model.threads. */
+  private onThreadsSet(text: string): void {
+    const value = text.trim();
+    const n = /^(off|none)$/i.test(value) ? null : Number(value);
+    const log = this.context.log;
+    if (n !== null && !(Number.isInteger(n) && n >= 1 && n <= 256)) {
+      log.warn(`mqtt: ${this.topics.threadsSet}: a thread count is an integer from 1 to 256, or "off" (got ${JSON.stringify(value.slice(0, 40))})`);
+      return;
+    }
+    try {
+      this.context.control.setThreadCap(n);
+    } catch (err) {
+      log.error(`mqtt: ${this.topics.threadsSet}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,188 @@
+// One door for every request: the same oversize and malformed requests, sent over every way into the
+// daemon (the socket, the MQTT request topic, Home Assistant's prompt topic, Ollama's chat and generate,
+// Wyoming, the command line), are refused with the same limit, named in a clear error, on each. What a
+// transport cannot express (a Wyoming transcript has no tools) is not sent to it.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { LIMITS } from '../../daemon/requests/limits.js';
+import { Daemon } from '../helpers/daemon.js';
+import { Broker, freePort } from '../helpers/mosquitto.js';
+import { MqttRecorder } from '../helpers/mqtt-client.js';
+import { syntheticModel } from '../helpers/models.js';
+import { CLI } from '../helpers/paths.js';
+import { SocketClient } from '../helpers/socket-client.js';
+import { WyomingClient } from '../helpers/wyoming-client.js';
+
+/** A request in the daemon's own terms; each transport says it in its own. */
+interface Case {
+  name: string;
+  request: Record<string, unknown>;
+  /** What every transport's error must say. */
+  expect: RegExp;
+}
+
+const nested = (depth: number): Record<string, unknown> => (depth <= 1 ? { type: 'string' } : { type: 'array', items: nested(depth - 1) });
+const many = <T>(n: number, make: (i: number) => T) => Array.from({ length: n }, (_, i) => make(i));
+
+const CASES: Case[] = [
+  { name: 'a prompt over the size limit', request: { prompt: 'x'.repeat(LIMITS.textLength + 1) }, expect: new RegExp(`must NOT have more than ${LIMITS.textLength} characters`) },
+  { name: 'too many messages', request: { messages: many(LIMITS.messages + 1, () => ({ role: 'user', content: 'hi' })) }, expect: new RegExp(`must NOT have more than ${LIMITS.messages} items`) },
+  { name: 'too many stop strings', request: { prompt: 'hi', stop: many(LIMITS.stopStrings + 1, (i) => `s${i}`) }, expect: new RegExp(`must NOT have more than ${LIMITS.stopStrings} items`) },
+  { name: 'max_tokens over the limit', request: { prompt: 'hi', max_tokens: LIMITS.maxTokens + 1 }, expect: new RegExp(`must be <= ${LIMITS.maxTokens}`) },
+  { name: 'a negative temperature', request: { prompt: 'hi', temperature: -1 }, expect: /temperature must be >= 0/ },
+  { name: 'too many tools', request: { messages: [{ role: 'user', content: 'hi' }], tools: many(LIMITS.tools + 1, (i) => ({ name: `tool${i}` })) }, expect: new RegExp(`must NOT have more than ${LIMITS.tools} items`) },
+  { name: 'a schema nested too deep', request: { prompt: 'hi', format: nested(LIMITS.schemaDepth + 1) }, expect: new RegExp(`nests deeper than ${LIMITS.schemaDepth} levels`) },
+  {
+    name: 'schemas over the size limit',
+    request: { prompt: 'hi', format: { type: 'string', enum: many(Math.ceil(LIMITS.schemaBytes / 20), (i) => `value number ${i} of a long enum`) } },
+    expect: new RegExp(`at most ${LIMITS.schemaBytes} are allowed`),
+  },
+];
+
+/** Sends a case over one transport and resolves with the error it answers, or undefined when the
+ * transport cannot express the request. */
+type Sender = (request: Record<string, unknown>, n: number) => Promise<string> | undefined;
+
+const only = (request: Record<string, unknown>, ...keys: string[]) => Object.keys(request).every((k) => keys.includes(k));
+
+let daemon: Daemon;
+let broker: Broker;
+let mqtt: MqttRecorder;
+let httpUrl: string;
+let wyomingPort: number;
+let model: string;
+
+test.before(async () => {
+  model = await syntheticModel('micro', 'official');
+  broker = await Broker.start();
+  const http = await freePort();
+  wyomingPort = await freePort();
+  httpUrl = `http://127.0.0.1:${http}`;
+  daemon = await Daemon.start({ model, config: { mqtt: { url: broker.url, discovery: true }, http: { port: http }, wyoming: { port: wyomingPort } } });
+  await daemon.waitForLog((l) => l.message === 'mqtt: subscribed');
+  mqtt = await MqttRecorder.connect(broker.url);
+  await mqtt.client.subscribeAsync(['limits/#', `bitnetd/${daemon.nodeId}/answer`], { qos: 1 });
+});
+test.after.always(async () => {
+  await mqtt?.close();
+  await daemon?.stop();
+  await broker?.stop();
+});
+
+const socket: Sender = async (request, n) => {
+  const c = await SocketClient.connect(daemon.socketPath);
+  try {
+    c.send({ id: `limits-${n}`, ...request });
+    const e = await c.answer(`limits-${n}`);
+    return e.type === 'error' ? e.message : `answered ${e.type}`;
+  } finally {
+    c.close();
+  }
+};
+
+const mqttRequest: Sender = async (request, n) => {
+  const topic = `limits/${n}`;
+  await mqtt.client.publishAsync(`bitnetd/${daemon.nodeId}/request`, JSON.stringify({ id: `limits-${n}`, ...request }), { qos: 1, properties: { responseTopic: topic } });
+  const e = (await mqtt.final(topic)).event;
+  return e.type === 'error' ? e.message : `answered ${e.type}`;
+};
+
+const haPrompt: Sender = (request) => {
+  if (!only(request, 'prompt')) return undefined;
+  const prompt = String(request['prompt']);
+  return (async () => {
+    await mqtt.client.publishAsync(`bitnetd/${daemon.nodeId}/prompt`, prompt, { qos: 1 });
+    const answer = await mqtt.waitFor(() => mqtt.on(`bitnetd/${daemon.nodeId}/answer`).find((r) => (r.event as unknown as { prompt: string }).prompt === prompt));
+    return (answer.event as unknown as { text: string }).text;
+  })();
+};
+
+/** The request's sampling fields as Ollama's options. */
+function ollamaOptions(request: Record<string, unknown>): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  if (request['max_tokens'] !== undefined) options['num_predict'] = request['max_tokens'];
+  for (const k of ['temperature', 'stop']) if (request[k] !== undefined) options[k] = request[k];
+  return options;
+}
+
+async function ollamaError(path: string, body: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'bitnet-b1.58-2b-4t', stream: false, ...body }) });
+  const json = (await res.json()) as { error?: string };
+  return res.status === 400 && json.error ? json.error : `answered ${res.status}`;
+}
+
+const ollamaChat: Sender = (request) => {
+  const messages = request['messages'] ?? [{ role: 'user', content: request['prompt'] }];
+  const tools = (request['tools'] as { name: string }[] | undefined)?.map((t) => ({ type: 'function', function: t }));
+  return ollamaError('/api/chat', { messages, options: ollamaOptions(request), ...(request['format'] ? { format: request['format'] } : {}), ...(tools ? { tools } : {}) });
+};
+
+const ollamaGenerate: Sender = (request) => {
+  if (request['messages'] || request['tools']) return undefined;
+  return ollamaError('/api/generate', { prompt: request['prompt'], options: ollamaOptions(request), ...(request['format'] ? { format: request['format'] } : {}) });
+};
+
+const wyoming: Sender = (request) => {
+  if (!only(request, 'prompt')) return undefined;
+  return (async () => {
+    const c = await WyomingClient.connect(wyomingPort);
+    try {
+      c.send('transcript', { text: request['prompt'] });
+      const events = await c.until(['not-handled', 'handled']);
+      const last = events.at(-1)!;
+      return last.type === 'not-handled' ? String(last.data['text']) : `answered ${last.type}`;
+    } finally {
+      c.close();
+    }
+  })();
+};
+
+/** `bitnetd generate`: the prompt comes on standard input (an argument that long is over the kernel's
+ * limit for one), the sampling fields as flags. */
+const cli: Sender = (request) => {
+  if (request['messages'] || request['tools'] || request['format']) return undefined;
+  const args = [CLI, 'generate', '-m', model, '-p', '-'];
+  if (request['max_tokens'] !== undefined) args.push('-n', String(request['max_tokens']));
+  if (request['temperature'] !== undefined) args.push(`--temperature=${String(request['temperature'])}`);
+  if (request['stop']) args.push('--stop', ...(request['stop'] as string[]));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve(code === 0 ? 'answered' : stderr));
+    child.stdin.end(String(request['prompt']));
+  });
+};
+
+const TRANSPORTS: Record<string, Sender> = { socket, mqtt: mqttRequest, 'ha prompt': haPrompt, 'ollama chat': ollamaChat, 'ollama generate': ollamaGenerate, wyoming, cli };
+
+test('every transport refuses the same oversize and malformed requests with the same limit and a clear error', async (t) => {
+  let n = 0;
+  const sent: Record<string, number> = {};
+  for (const c of CASES) {
+    for (const [transport, send] of Object.entries(TRANSPORTS)) {
+      const answer = send(c.request, n++);
+      if (!answer) continue;
+      const message = await answer;
+      t.regex(message, c.expect, `${transport}: ${c.name}`);
+      sent[transport] = (sent[transport] ?? 0) + 1;
+    }
+  }
+  t.deepEqual(Object.keys(sent).sort(), Object.keys(TRANSPORTS).sort(), 'every transport was sent at least one case');
+  t.log(Object.entries(sent).map(([k, v]) => `${k}: ${v}`).join(', '));
+  // Nothing was generated for any of them, and the daemon still answers a good request.
+  t.falsy(daemon.logs.find((l) => l.message === 'request started'), 'no refused request reached the engine');
+  t.is(await socket({ prompt: 'hi', max_tokens: 2, temperature: 0 }, n++), 'answered done');
+});
+
+test('malformed bodies are named as such on every JSON transport', async (t) => {
+  const c = await SocketClient.connect(daemon.socketPath);
+  c.send('{"prompt": "hi",');
+  t.regex(((await c.answer(null)) as { message: string }).message, /not JSON/);
+  c.close();
+  await mqtt.client.publishAsync(`bitnetd/${daemon.nodeId}/request`, '{"prompt": ', { qos: 1, properties: { responseTopic: 'limits/bad-json' } });
+  t.regex(((await mqtt.final('limits/bad-json')).event as { message: string }).message, /not JSON/);
+  const res = await fetch(`${httpUrl}/api/chat`, { method: 'POST', body: '{"model": ' });
+  t.is(res.status, 400);
+  t.regex(((await res.json()) as { error: string }).error, /not JSON/);
+});
