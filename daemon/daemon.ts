@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { autoPull } from './auto-pull.js';
 import { ConfigError, loadConfig, type ConfigSources } from './config/load.js';
-import { keepRestartOnly, restartOnlyChanges } from './config/reload.js';
+import { applyReload, restartOnlyChanges } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import type { Control } from './control.js';
 import { Conversations } from './conversations.js';
@@ -96,7 +96,9 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   const runner = createEngineRunner(model, cache, conversations, () => ({ maxTokens: config.generation.max_tokens }), log, energy);
   const scheduler = new Scheduler(runner, { maxJobs: config.queue.max, deadlineMs: config.queue.deadline_ms });
   scheduler.on('change', () => power.setBusy(scheduler.busy));
-  const report = () => statusReport({ modelPath: config.model.path, model, power, scheduler, cache });
+  const transports: Transport[] = [];
+  const serving = () => Object.fromEntries(transports.map((t) => [t.name, t.describe()]));
+  const report = () => statusReport({ modelPath: config.model.path, model, power, scheduler, cache, serving: serving() });
   const control: Control = {
     status: report,
     setPower: (limits) => {
@@ -120,7 +122,6 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   };
 
   // Started in order; after a start that fails half-way, and at the end of a stop, those up are closed.
-  const transports: Transport[] = [];
   const closeTransports = () => Promise.all(transports.map((t) => t.close()));
   try {
     for (const transport of createTransports(config, context, { model, contextSize: cache.contextSize })) {
@@ -155,7 +156,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     conversations.setCapacity(next.generation.conversations);
     power.setMaxThreads(threadsOf(next));
     power.setConfigured({ budgetWatts: next.power.budget_watts, maxTempC: next.power.max_temp_c });
-    config = keepRestartOnly(config, next);
+    config = applyReload(config, next);
     log.info('configuration reloaded', { level: next.log.level, queue_max: next.queue.max, threads: threadsOf(next) });
   };
   process.on('SIGHUP', reload);
@@ -192,8 +193,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
   });
   notify(`READY=1\nSTATUS=${statusLine(report())}`);
-  const serving = Object.fromEntries(transports.map((t) => [t.name, t.describe()]));
-  log.info('ready', { version: VERSION, node_id: config.node_id, ...serving });
+  log.info('ready', { version: VERSION, node_id: config.node_id, ...serving() });
 
   return stopped;
 }

@@ -176,6 +176,8 @@ export interface DaemonState {
   duty_cycle: number;
   /** Joules since the daemon started. */
   energy_j: number;
+  /** Each transport serving, by name, and where clients reach it (a broker URL without its password). */
+  serving: Record<string, string>;
 }
 
 export interface StatusEvent extends DaemonState {

@@ -13,9 +13,11 @@ export interface ReportedParts {
   power: PowerManager;
   scheduler: Scheduler;
   cache: PromptCache;
+  /** The transports serving: name → describe(). */
+  serving: Record<string, string>;
 }
 
-export function statusReport({ modelPath, model, power, scheduler, cache }: ReportedParts): DaemonState {
+export function statusReport({ modelPath, model, power, scheduler, cache, serving }: ReportedParts): DaemonState {
   return {
     version: VERSION,
     model: basename(modelPath),
@@ -31,6 +33,7 @@ export function statusReport({ modelPath, model, power, scheduler, cache }: Repo
     joules_per_token: scheduler.counters.joulesPerToken,
     prompt_cache_tokens: cache.tokens(),
     ...power.report(),
+    serving,
   };
 }
 

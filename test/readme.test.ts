@@ -9,6 +9,7 @@ import { Broker, canConnect } from './helpers/mosquitto.js';
 import { syntheticModel } from './helpers/models.js';
 import { ROOT } from './helpers/paths.js';
 import type { ServerEvent } from '../daemon/protocol.js';
+import { LIMITS } from '../daemon/requests/limits.js';
 
 /** The fenced block that follows the marker comment in README.md. */
 function exampleBlock(): string {
@@ -76,4 +77,16 @@ test('the README examples work verbatim against "npm start"', async (t) => {
   const stopBy = Date.now() + 15_000;
   while (!log.includes('"message":"stopped"') && Date.now() < stopBy) await new Promise((r) => setTimeout(r, 50));
   t.regex(log, /"message":"stopped"/, 'the daemon stopped cleanly');
+});
+
+test("the README's limits table states the limits the request check enforces", (t) => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('**Limits**');
+  const table = readme.slice(start, readme.indexOf('\n\n', readme.indexOf('| --- |', start)));
+  t.true(start > 0, 'README.md has its limits table');
+  const stated = (n: number) => table.includes(n.toLocaleString('en-US'));
+  for (const [name, value] of Object.entries(LIMITS)) {
+    if (name === 'deadlineMs') t.true(table.includes(`${value / 3_600_000} hours`), name);
+    else t.true(stated(value), `${name}: ${value}`);
+  }
 });

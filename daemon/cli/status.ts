@@ -82,6 +82,7 @@ function describe(s: DaemonState): string {
     `power      ${power}, ${how}; budget ${or(s.budget_watts, 'W')}`,
     `heat       ${or(s.temperature_c, '°C', 'no sensor')}; limit ${or(s.max_temp_c, '°C')}${s.throttling ? '; THE FIRMWARE IS THROTTLING' : ''}`,
     `energy     ${s.energy_j} J since start${s.joules_per_token === null ? '' : `; ${s.joules_per_token} J per token (last request)`}${s.power_measured ? '' : ', estimated'}`,
+    `serving    ${Object.entries(s.serving ?? {}).map(([name, where]) => `${name} ${where}`).join(', ') || 'nothing'}`,
     '',
   ].join('\n');
 }

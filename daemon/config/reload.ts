@@ -1,38 +1,38 @@
-// What a reload (SIGHUP) may change. The settings that only a restart applies are listed once: a reload
-// warns about each that changed and keeps its running value.
+// What a reload (SIGHUP) applies: the settings listed here, once; every other one only a restart applies
+// (a new transport's settings included), and a reload warns about each that changed and keeps its
+// running value.
 import type { Config } from './schema.js';
 
-export const RESTART_ONLY = [
-  'node_id',
-  'model.path',
-  'model.head',
-  'model.context',
-  'cache',
-  'mqtt',
-  'socket',
-  'http',
-  'wyoming',
-  'power.source',
-  'power.model',
-  'power.interval_ms',
-  'power.state_file',
-] as const;
+/** Applied by a reload: dotted keys, a section meaning everything in it. */
+export const RELOADABLE = ['log', 'queue', 'generation', 'model.threads', 'power.budget_watts', 'power.max_temp_c', 'shutdown'] as const;
 
-/** The restart-only settings whose value differs between the two. */
+const reloadable = (key: string) => RELOADABLE.some((r) => key === r || key.startsWith(`${r}.`));
+
+/** The restart-only settings (dotted keys) whose value differs between the two. */
 export function restartOnlyChanges(running: Config, next: Config): string[] {
-  return RESTART_ONLY.filter((key) => JSON.stringify(pick(running, key)) !== JSON.stringify(pick(next, key)));
+  const a = leaves(running);
+  const b = leaves(next);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((key) => !reloadable(key) && a.get(key) !== b.get(key));
 }
 
-/** The reloaded settings, except those only a restart applies, which keep their running values. */
-export function keepRestartOnly(running: Config, next: Config): Config {
-  const kept = structuredClone(next);
-  for (const key of RESTART_ONLY) {
+/** The running settings with the reloadable ones taken from the reloaded. */
+export function applyReload(running: Config, next: Config): Config {
+  const kept = structuredClone(running) as unknown as Record<string, unknown>;
+  for (const key of RELOADABLE) {
     const parts = key.split('.');
     const last = parts.pop()!;
-    const parent = parts.reduce<Record<string, unknown>>((node, part) => node[part] as Record<string, unknown>, kept as unknown as Record<string, unknown>);
-    parent[last] = structuredClone(pick(running, key));
+    const parent = parts.reduce((node, part) => node[part] as Record<string, unknown>, kept);
+    parent[last] = structuredClone(pick(next, key));
   }
-  return kept;
+  return kept as unknown as Config;
+}
+
+/** Every setting by dotted key, its value as JSON (a list is one setting). */
+function leaves(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out.set(prefix, JSON.stringify(value));
+  return out;
 }
 
 function pick(config: Config, dotted: string): unknown {

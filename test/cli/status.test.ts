@@ -17,11 +17,13 @@ test('status shows threads, power and its source; --budget sets the budget first
     t.regex(text, /^threads +1 of 1, duty cycle 1$/m);
     t.regex(text, /^power .*estimated by the power model \(no sensor\); budget none$/m);
     t.regex(text, /^heat +no sensor; limit 75 °C$/m);
+    t.regex(text, new RegExp(`^serving +socket ${d.socketPath}$`, 'm'), 'the transports serving, as they describe themselves');
     const json = JSON.parse((await bitnetd('status', '--socket', d.socketPath, '--budget', '3.5', '--json')).stdout) as DaemonState;
     t.is(json.budget_watts, 3.5);
     t.is(json.power_source, 'model');
     t.false(json.power_measured);
     t.is(json.kernel.length > 0, true);
+    t.deepEqual(json.serving, { socket: d.socketPath });
     t.regex((await bitnetd('status', '--socket', d.socketPath, '--budget', 'off')).stdout, /budget none$/m);
     await t.throwsAsync(bitnetd('status', '--socket', d.socketPath, '--budget', '-1'), { message: /--budget <watts>.*a number >= 0, or "off"/s });
   } finally {

@@ -47,8 +47,15 @@ export class MqttTransport implements Transport {
     context.onStateChange(() => this.publishStateSoon());
   }
 
+  /** The broker's URL, without a password written into it. */
   describe(): string {
-    return this.cfg.url;
+    try {
+      const url = new URL(this.cfg.url);
+      if (url.password) url.password = '***';
+      return url.toString();
+    } catch {
+      return this.cfg.url;
+    }
   }
 
   /** Connects in the background: the daemon serves its other transports while the broker is away. */
