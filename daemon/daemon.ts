@@ -15,7 +15,7 @@ import { EXIT } from './exit-codes.js';
 import { createLogger, reconfigureLogger } from './log.js';
 import { createPowerManager } from './power/create.js';
 import type { PowerManager } from './power/power-manager.js';
-import { loadPromptCache, savePromptCache } from './prompt-cache-files.js';
+import { IdleSaver, loadPromptCache, savePromptCache } from './prompt-cache-files.js';
 import { Scheduler } from './scheduler.js';
 import { statusLine, statusReport } from './status-report.js';
 import { notify, startWatchdog } from './systemd.js';
@@ -93,9 +93,17 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   }
   const conversations = new Conversations(config.generation.conversations);
   const energy = () => ({ joules: power.energy.total(), measured: power.source.measured });
-  const runner = createEngineRunner(model, cache, conversations, () => ({ maxTokens: config.generation.max_tokens }), log, energy);
+  let saver: IdleSaver | undefined;
+  const runner = createEngineRunner(model, cache, conversations, () => ({ maxTokens: config.generation.max_tokens }), log, {
+    energy,
+    beforeRun: () => saver?.settled(),
+  });
   const scheduler = new Scheduler(runner, { maxJobs: config.queue.max, deadlineMs: config.queue.deadline_ms });
-  scheduler.on('change', () => power.setBusy(scheduler.busy));
+  if (store) saver = new IdleSaver(store, cache, log, config.cache.save_idle_s * 1000, () => !scheduler.busy && scheduler.queued === 0);
+  scheduler.on('change', () => {
+    power.setBusy(scheduler.busy);
+    saver?.activity();
+  });
   const transports: Transport[] = [];
   const serving = () => Object.fromEntries(transports.map((t) => [t.name, t.describe()]));
   const report = () => statusReport({ modelPath: config.model.path, model, power, scheduler, cache, serving: serving() });
@@ -183,6 +191,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       clearTimeout(grace);
       clearTimeout(statusTimer);
       power.stop();
+      await saver?.stop();
       if (store) await savePromptCache(store, cache, log);
       await closeTransports();
       process.off('SIGHUP', reload);

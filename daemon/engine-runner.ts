@@ -1,7 +1,9 @@
 // Runs one request on the engine: builds the prompt (with the conversation so far), streams token
 // events, ends with `done` or `error`. The only place where protocol requests meet the engine.
 import {
+  chatMessageTokens,
   JsonConstraint,
+  joinChat,
   parseToolCall,
   PromptTooLongError,
   ToolCallConstraint,
@@ -21,17 +23,24 @@ export interface RunnerSettings {
   maxTokens: number;
 }
 
+export interface RunnerHooks {
+  /** The energy meter's reading now (the power governor's); a request's energy is its difference. */
+  energy?: () => RequestEnergy;
+  /** Resolves when a request may take a cached session (none is being saved). */
+  beforeRun?: () => Promise<void> | undefined;
+}
+
 export function createEngineRunner(
   model: BitnetModel,
   cache: PromptCache,
   conversations: Conversations,
   settings: () => RunnerSettings,
   log: Logger,
-  /** The energy meter's reading now (the power governor's); a request's energy is its difference. */
-  energy?: () => RequestEnergy,
+  { energy, beforeRun }: RunnerHooks = {},
 ): Runner {
   return async (job: Job) => {
     const req = job.request;
+    await beforeRun?.();
     const started = Date.now();
     const energyAtStart = energy?.();
     log.debug('request started', { id: job.id, source: job.source, waited_ms: started - job.acceptedAt, text: req.prompt ?? req.messages });
@@ -119,16 +128,22 @@ function turnsOf(req: GenerateRequest, conversations: Conversations): Turns {
 }
 
 /** Drops the oldest turns of a long conversation until the prompt leaves room for an answer; the
- * prompt that fits, and its tokens (tokenized once per try: a resent system prompt is long). */
+ * prompt that fits, and its tokens. Each message is tokenized once (a resent history is long). */
 function fitToContext(model: BitnetModel, contextSize: number, turns: Turns): { input: PromptInput; prompt: number[] } {
   const room = Math.max(1, Math.floor(contextSize / 4)); // keep a quarter of the context for the answer
-  let messages = turns.messages;
-  for (;;) {
-    const input = asInput(turns.system, messages);
-    const prompt = model.promptTokens(input);
-    if (messages.length <= 1 || prompt.length <= contextSize - room) return { input, prompt };
-    messages = messages.slice(messages[0]?.role === 'user' && messages[1]?.role === 'assistant' ? 2 : 1);
+  const tokenizer = model.tokenizer;
+  const system = turns.system !== undefined ? [chatMessageTokens(tokenizer, { role: 'system', content: turns.system })] : [];
+  const parts = turns.messages.map((m) => chatMessageTokens(tokenizer, m));
+  const whole = joinChat(tokenizer, []).length; // BOS and the assistant's header
+  let length = whole + [...system, ...parts].reduce((n, p) => n + p.length, 0);
+  let first = 0;
+  const messages = turns.messages;
+  while (messages.length - first > 1 && length > contextSize - room) {
+    const drop = messages[first]?.role === 'user' && messages[first + 1]?.role === 'assistant' ? 2 : 1;
+    for (let i = 0; i < drop; i++) length -= parts[first + i]!.length;
+    first += drop;
   }
+  return { input: asInput(turns.system, messages.slice(first)), prompt: joinChat(tokenizer, [...system, ...parts.slice(first)]) };
 }
 
 function asInput(system: string | undefined, messages: WireMessage[]): PromptInput {

@@ -234,3 +234,27 @@ test('the prompt cache outlives a restart: saved at the stop, read back at the s
   t.true(after.cached_tokens > 150, `${after.cached_tokens} of ${after.prompt_tokens} prompt tokens from the saved cache`);
   t.is(after.cached_tokens, after.prompt_tokens - 1);
 });
+
+test('a power cut loses at most cache.save_idle_s of the prompt cache: saved when idle, read back after SIGKILL', async (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'bitnetd-pc-'));
+  const config = { cache: { dir: cacheDir, save_idle_s: 1 } };
+  const system = 'You control the heating of the living room and the bedrooms. '.repeat(15);
+  const ask = async (d: Daemon, id: string) => {
+    const c = await SocketClient.connect(d.socketPath);
+    c.send({ id, system, prompt: 'Warmer please', max_tokens: 3 });
+    const done = (await c.answer(id)) as DoneEvent;
+    c.close();
+    return done;
+  };
+  const first = await Daemon.start({ model: await tiny(), config });
+  t.is((await ask(first, 'before')).cached_tokens, 0);
+  const saved = await first.waitForLog((l) => l.message === 'prompt cache: saved' && l['when'] === 'idle', 20_000);
+  t.like(saved, { prompts: 1, written: 1 });
+  first.proc.kill('SIGKILL'); // no clean stop: what the idle save wrote is all there is
+  await first.exited;
+
+  const second = await daemon({ model: await tiny(), config });
+  t.like(second.logs.find((l) => l.message === 'prompt cache: read back'), { prompts: 1, tokens: saved['tokens'] });
+  const after = await ask(second, 'after');
+  t.is(after.cached_tokens, after.prompt_tokens - 1, 'the whole prompt but its last token came from the saved cache');
+});

@@ -5,6 +5,7 @@ import { connectAsync } from 'mqtt';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { maskUrlPassword } from '../config/secrets.js';
 import { EXIT } from '../exit-codes.js';
 import { brokerCredentials } from '../transports/mqtt/broker-options.js';
 import { discoveryTopic } from '../transports/mqtt/ha-discovery.js';
@@ -33,7 +34,7 @@ export function haRemoveCommand(): Command {
         connectTimeout: 10_000,
         ...brokerCredentials(m),
       }).catch((err: Error) => {
-        throw new Error(`cannot reach the broker at ${m.url}: ${err.message}`);
+        throw new Error(`cannot reach the broker at ${maskUrlPassword(m.url)}: ${err.message}`);
       });
       const topics = mqttTopics(m.base_topic, config.node_id);
       const cleared = [discoveryTopic(m.discovery_prefix, config.node_id), topics.state, topics.answer];

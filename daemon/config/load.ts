@@ -1,5 +1,6 @@
 // Builds the effective configuration from its four sources and validates all of it at once.
 import convict from 'convict';
+import { maskUrlPassword } from './secrets.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { configSchema, defaultPaths, type Config } from './schema.js';
 
@@ -56,7 +57,10 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   } catch (err) {
     throw new ConfigError(explainErrors((err as Error).message, schema, env, read));
   }
-  return { config: conf.getProperties(), file: read, masked: conf.toString() };
+  const config = conf.getProperties();
+  const masked = JSON.parse(conf.toString()) as Config; // sensitive settings already as "[Sensitive]"
+  masked.mqtt.url = maskUrlPassword(masked.mqtt.url);
+  return { config, file: read, masked: JSON.stringify(masked, null, 2) };
 }
 
 /** Convict's lines, each told where its bad value came from. */
@@ -67,7 +71,7 @@ function explainErrors(message: string, schema: object, env: NodeJS.ProcessEnv, 
     const key = line.split(':')[0] ?? '';
     const envName = envNameOf(schema, key);
     const from = envName && env[envName] !== undefined ? ` (from ${envName})` : '';
-    return line + from;
+    return maskUrlPassword(line) + from;
   });
   return `invalid configuration:\n  ${lines.join('\n  ')}`;
 }

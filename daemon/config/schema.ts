@@ -67,6 +67,14 @@ convict.addFormats({
     },
     coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
   },
+  'origin-list': {
+    validate(v: unknown) {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && (x === '*' || /^https?:\/\/[^/\s]+$/.test(x)))) {
+        throw new Error('must be a list of web origins like ["https://ha.example.org:8123"] or ["*"] (in the environment: comma-separated)');
+      }
+    },
+    coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+  },
   'mqtt-topic-prefix': {
     validate(v: unknown) {
       if (typeof v !== 'string' || !/^[^#+$/][^#+]*$/.test(v) || v.endsWith('/')) {
@@ -148,6 +156,12 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         default: true,
         env: 'BITNETD_CACHE_PERSIST',
       },
+      save_idle_s: {
+        doc: 'With cache.persist, also save the kept prompts once the daemon has been idle this long after answering, so a power cut loses at most that much; 0 saves only at a stop.',
+        format: 'nat',
+        default: 60,
+        env: 'BITNETD_CACHE_SAVE_IDLE_S',
+      },
       dir: {
         doc: 'Where the kept prompts are saved (under systemd: $STATE_DIRECTORY/prompt-cache).',
         format: String,
@@ -214,7 +228,7 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         env: 'BITNETD_MQTT_QOS',
       },
       client_id: {
-        doc: 'MQTT client id; empty means bitnetd_<node_id>.',
+        doc: 'MQTT client id; empty means bitnetd_<node_id>_<a random id of this process> (boards left on one node_id do not take over each other\'s connection).',
         format: String,
         default: '',
         env: 'BITNETD_MQTT_CLIENT_ID',
@@ -258,6 +272,7 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
       mode: { doc: 'Permissions of the socket file.', format: 'file-mode', default: '0660', env: 'BITNETD_SOCKET_MODE' },
       group: { doc: 'Group given the socket file (empty: unchanged).', format: String, default: '', env: 'BITNETD_SOCKET_GROUP' },
       max_line_bytes: { doc: 'Longest request line accepted.', format: 'nat', default: 1 << 20 },
+      max_connections: { doc: 'Clients connected at once; more are turned away.', format: 'positive-int', default: 64 },
     },
     http: {
       port: {
@@ -284,6 +299,12 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         format: String,
         default: 'bitnet-b1.58-2b-4t',
         env: 'BITNETD_HTTP_MODEL_NAME',
+      },
+      origins: {
+        doc: 'Web pages (origins) whose browsers may call the API besides those on this machine, as Ollama\'s OLLAMA_ORIGINS; "*" is any. Clients that are not browsers (Home Assistant) send no origin and are not affected.',
+        format: 'origin-list',
+        default: [],
+        env: 'BITNETD_HTTP_ORIGINS',
       },
       max_body_bytes: { doc: 'Largest request body accepted.', format: 'nat', default: 4 << 20 },
     },
@@ -319,6 +340,8 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         env: 'BITNETD_WYOMING_LANGUAGES',
       },
       max_event_bytes: { doc: 'Largest Wyoming event accepted.', format: 'nat', default: 1 << 20 },
+      max_connections: { doc: 'Clients connected at once; more are turned away.', format: 'positive-int', default: 16 },
+      idle_timeout_s: { doc: 'A connection that sends nothing and waits for no answer this long is closed; 0 never.', format: 'nat', default: 300 },
     },
     log: {
       level: {
@@ -400,7 +423,7 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
 export interface Config {
   node_id: string;
   model: { path: string; url: string; sha256: string; auto_pull: boolean; threads: number; head: 'q8' | 'f16'; context: number };
-  cache: { slots: number; max_mb: number; persist: boolean; dir: string };
+  cache: { slots: number; max_mb: number; persist: boolean; save_idle_s: number; dir: string };
   generation: { max_tokens: number; conversations: number };
   queue: { max: number; deadline_ms: number };
   mqtt: {
@@ -423,9 +446,9 @@ export interface Config {
     reconnect_min_ms: number;
     reconnect_max_ms: number;
   };
-  socket: { enabled: boolean; path: string; mode: string; group: string; max_line_bytes: number };
-  http: { port: number; host: string; token: string; model_name: string; max_body_bytes: number };
-  wyoming: { port: number; host: string; zeroconf: boolean; name: string; languages: string[]; max_event_bytes: number };
+  socket: { enabled: boolean; path: string; mode: string; group: string; max_line_bytes: number; max_connections: number };
+  http: { port: number; host: string; token: string; model_name: string; origins: string[]; max_body_bytes: number };
+  wyoming: { port: number; host: string; zeroconf: boolean; name: string; languages: string[]; max_event_bytes: number; max_connections: number; idle_timeout_s: number };
   log: { level: LogLevel; format: 'auto' | 'text' | 'journal' | 'json' };
   power: {
     budget_watts: number;

@@ -18,7 +18,7 @@ export {
 export { PromptCache, type PromptCacheOptions } from './prompt-cache.js';
 export { modelStamp, PromptCacheStore, type LoadReport, type SaveReport } from './prompt-cache-store.js';
 export { Tokenizer } from './tokenizer/tokenizer.js';
-export { formatChat, type ChatMessage, type ChatRole } from './chat-format.js';
+export { chatMessageTokens, formatChat, joinChat, type ChatMessage, type ChatRole } from './chat-format.js';
 export { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
 export type { TokenConstraint } from './constraints/token-constraint.js';
 export { JsonConstraint, type JsonSchema } from './constraints/json-constraint.js';

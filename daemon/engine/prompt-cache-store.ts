@@ -98,8 +98,13 @@ export class PromptCacheStore {
       if (known && sameTokens(known.tokens, session.cachedTokens) && exists(path)) {
         utimesSync(path, now - i, now - i); // its place in the recency order
       } else {
-        await session.save(`${path}.tmp`, this.stamp);
-        renameSync(`${path}.tmp`, path);
+        try {
+          await session.save(`${path}.tmp`, this.stamp);
+          renameSync(`${path}.tmp`, path);
+        } catch (err) {
+          unlinkQuietly(`${path}.tmp`); // a full disk must not stay full of a half-written file
+          throw err;
+        }
         utimesSync(path, now - i, now - i);
         this.files.set(session, { name, tokens: [...session.cachedTokens] });
         report.written++;

@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import type { GenerateRequest } from '../protocol.js';
 import { describeErrors, type FieldNames } from './describe-errors.js';
 import { LIMITS } from './limits.js';
+import { schemaProblem } from './schema-check.js';
 
 declare const checked: unique symbol;
 
@@ -20,12 +21,34 @@ export type CheckResult =
 const text = { type: 'string', maxLength: LIMITS.textLength };
 const name = { type: 'string', minLength: 1, maxLength: LIMITS.idLength };
 
+// An id may become the last level of an MQTT topic (<base>/<node_id>/response/<id>), and reply_to is one:
+// no wildcard, no control character, lone surrogate or non-character (a broker drops the connection of a
+// client that publishes such a topic), and an id no level separator.
+const TOPIC_CHARS = String.raw`\p{Cc}\p{Cs}\p{Noncharacter_Code_Point}+#`;
+const ID_PATTERN = `^[^${TOPIC_CHARS}/]+$`;
+/** A request's id (and a cancel's, a status request's, a power command's). */
+export const REQUEST_ID_SCHEMA = { ...name, pattern: ID_PATTERN, description: 'may not hold "+", "#", "/", control characters or non-characters' };
+const replyTo = {
+  type: 'string',
+  minLength: 1,
+  maxLength: LIMITS.replyToLength,
+  pattern: `^(?!\\$)[^${TOPIC_CHARS}]+$`,
+  description: 'must be a topic without "+", "#", control characters or non-characters, not starting with "$"',
+};
+const validId = new RegExp(ID_PATTERN, 'u');
+
+/** The request's id, when it can be echoed in an error (and so become part of an MQTT topic). */
+export function readableId(obj: Record<string, unknown>): string | undefined {
+  const id = obj['id'];
+  return typeof id === 'string' && id.length <= LIMITS.idLength && validId.test(id) ? id : undefined;
+}
+
 /** The JSON schema of a generate request. */
 export const GENERATE_REQUEST_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    id: name,
+    id: REQUEST_ID_SCHEMA,
     prompt: text,
     messages: {
       type: 'array',
@@ -50,7 +73,7 @@ export const GENERATE_REQUEST_SCHEMA = {
     stream: { type: 'boolean' },
     conversation: name,
     deadline_ms: { type: 'integer', minimum: 1, maximum: LIMITS.deadlineMs },
-    reply_to: { type: 'string', minLength: 1, maxLength: LIMITS.replyToLength, pattern: '^[^#+]*$' },
+    reply_to: replyTo,
     format: { anyOf: [{ type: 'string', enum: ['json'] }, { type: 'object' }] },
     tools: {
       type: 'array',
@@ -69,7 +92,8 @@ export const GENERATE_REQUEST_SCHEMA = {
   },
 } as const;
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile<GenerateRequest>(GENERATE_REQUEST_SCHEMA);
+// verbose: an error carries its schema, whose description explains a pattern.
+const validate = new Ajv({ allErrors: true, strict: true, verbose: true }).compile<GenerateRequest>(GENERATE_REQUEST_SCHEMA);
 
 /** Checks a candidate request; never throws. A transport that translated the request from its own
  * protocol names the fields in messages as its clients know them. */
@@ -78,7 +102,7 @@ export function checkRequest(candidate: unknown, fieldName: FieldNames = (p) => 
     return { ok: false, message: 'a request must be a JSON object' };
   }
   const obj = candidate as Record<string, unknown>;
-  const id = typeof obj['id'] === 'string' && obj['id'].length <= LIMITS.idLength ? obj['id'] : undefined;
+  const id = readableId(obj);
   const refuse = (message: string): CheckResult => ({ ok: false, ...(id !== undefined ? { id } : {}), message });
   if (!validate(obj)) return refuse(describeErrors(validate.errors ?? [], fieldName));
   if ((obj.prompt === undefined) === (obj.messages === undefined)) return refuse('give exactly one of "prompt" and "messages"');
@@ -107,6 +131,10 @@ function checkSchemas(req: GenerateRequest, fieldName: FieldNames): string | und
   const bytes = schemas.reduce((n, [, s]) => n + Buffer.byteLength(JSON.stringify(s)), 0);
   if (bytes > LIMITS.schemaBytes) {
     return `the JSON schemas of format and tools take ${bytes} bytes; at most ${LIMITS.schemaBytes} are allowed`;
+  }
+  for (const [where, schema] of schemas) {
+    const problem = schemaProblem(schema, fieldName(where));
+    if (problem) return problem;
   }
   return undefined;
 }

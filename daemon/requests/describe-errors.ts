@@ -12,6 +12,9 @@ export function describeErrors(errors: readonly ErrorObject[], fieldName: FieldN
       const field = String((e.params as { additionalProperty: string }).additionalProperty);
       return `unknown field "${where ? where + '.' : ''}${field}"`;
     }
+    if (e.keyword === 'pattern' && typeof e.parentSchema?.['description'] === 'string') {
+      return `${where} ${e.parentSchema['description']}`;
+    }
     if (e.keyword === 'enum') {
       return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
     }

@@ -19,5 +19,9 @@ export const LIMITS = {
   schemaBytes: 128 * 1024,
   /** How deep objects and arrays may nest inside one of those schemas. */
   schemaDepth: 32,
+  /** Alternatives of one schema (anyOf, oneOf, nested ones flattened): a tool call is one per tool. */
+  schemaAlternatives: 256,
+  /** Members of one enum. */
+  enumValues: 256,
   replyToLength: 1024,
 } as const;

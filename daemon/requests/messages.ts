@@ -3,9 +3,8 @@
 // payload of the MQTT power command topic.
 import { Ajv } from 'ajv';
 import type { PowerLimits } from '../protocol.js';
-import { checkRequest, type CheckedRequest } from './check.js';
+import { checkRequest, readableId, REQUEST_ID_SCHEMA, type CheckedRequest } from './check.js';
 import { describeErrors } from './describe-errors.js';
-import { LIMITS } from './limits.js';
 
 export type ParsedMessage =
   | { kind: 'generate'; request: CheckedRequest }
@@ -15,7 +14,7 @@ export type ParsedMessage =
   /** `id` is the request's id when it could be read, so the error can be matched to it. */
   | { kind: 'invalid'; id?: string; message: string };
 
-const name = { type: 'string', minLength: 1, maxLength: LIMITS.idLength };
+const name = REQUEST_ID_SCHEMA;
 
 const CANCEL_SCHEMA = {
   type: 'object',
@@ -48,7 +47,7 @@ const STATUS_SCHEMA = {
   properties: { id: name, status: { type: 'object', additionalProperties: false } },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 const validateCancel = ajv.compile<{ cancel: string }>(CANCEL_SCHEMA);
 const validatePower = ajv.compile<{ id?: string; power: PowerLimits }>(POWER_SCHEMA);
 const validatePowerLimits = ajv.compile<PowerLimits>(POWER_LIMITS_SCHEMA);
@@ -66,7 +65,7 @@ export function parseMessage(raw: string): ParsedMessage {
     return { kind: 'invalid', message: 'a request must be a JSON object' };
   }
   const obj = value as Record<string, unknown>;
-  const id = typeof obj['id'] === 'string' && obj['id'].length <= LIMITS.idLength ? obj['id'] : undefined;
+  const id = readableId(obj);
   const withId = id !== undefined ? { id } : {};
   if ('cancel' in obj) {
     if (!validateCancel(obj)) return { kind: 'invalid', ...withId, message: describeErrors(validateCancel.errors ?? []) };

@@ -3,6 +3,7 @@
 // waiting by id, so that a cancel finds them, and hanging up cancels them.
 import { powerEvent, statusEvent } from '../control.js';
 import { errorEvent, type ServerEvent } from '../protocol.js';
+import type { CheckedRequest } from '../requests/check.js';
 import { parseMessage, type ParsedMessage } from '../requests/messages.js';
 import type { EventSink, Job, JobOptions } from '../scheduler.js';
 import type { TransportContext } from './transport.js';
@@ -23,9 +24,17 @@ export class MessageChannel {
   }
 
   /** Handles one message; its answers go to the sink `sinkFor` gives for it (MQTT answers where the
-   * message asks). A final event forgets the request before it reaches the sink. */
-  handle(raw: string, sinkFor: (msg: ParsedMessage) => EventSink, options: Partial<JobOptions> = {}): ParsedMessage {
-    const msg = parseMessage(raw);
+   * message asks). A final event forgets the request before it reaches the sink. `vet` is the
+   * transport's own rule for a request (where MQTT may answer): the reason to refuse it, or undefined. */
+  handle(
+    raw: string,
+    sinkFor: (msg: ParsedMessage) => EventSink,
+    options: Partial<JobOptions> = {},
+    vet: (request: CheckedRequest) => string | undefined = () => undefined,
+  ): ParsedMessage {
+    let msg = parseMessage(raw);
+    const refused = msg.kind === 'generate' ? vet(msg.request) : undefined;
+    if (msg.kind === 'generate' && refused) msg = { kind: 'invalid', ...(msg.request.id !== undefined ? { id: msg.request.id } : {}), message: refused };
     this.dispatch(msg, sinkFor(msg), options);
     return msg;
   }

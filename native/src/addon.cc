@@ -103,6 +103,8 @@ public:
             engine_->model = std::make_unique<Model>(model_load(path_, *kernels_, head_));
             engine_->kernels = kernels_;
             engine_->wanted_threads = threads_;
+        } catch (const std::bad_alloc&) {
+            SetError(path_ + ": not enough memory to load it (is its header corrupt, asking for absurd sizes?)");
         } catch (const std::exception& ex) {
             SetError(ex.what());
         }

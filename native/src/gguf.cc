@@ -8,6 +8,11 @@ namespace {
 
 constexpr uint64_t kMaxDims = 4;
 constexpr uint64_t kMaxKeyLength = 65535;
+// A model has tens of metadata keys and hundreds of tensors (2B4T: 24 and 332). Far more is a corrupt
+// count: refused before anything is allocated for it (an entry takes about 120 bytes in memory, ten
+// times its smallest size on disk).
+constexpr uint64_t kMaxKvs = 1 << 16;
+constexpr uint64_t kMaxTensors = 1 << 16;
 
 // A bounds-checked little-endian reader over the mapped header.
 struct Cursor {
@@ -159,8 +164,8 @@ GgufFile gguf_open(const std::string& path) {
     uint64_t n_tensors = c.read<uint64_t>("the tensor count");
     uint64_t n_kv = c.read<uint64_t>("the metadata count");
     // A key/value needs at least 8 + 1 + 4 + 1 bytes and a tensor record 8 + 1 + 4 + 8 + 4 + 8.
-    if (n_kv > (c.size - c.pos) / 14) c.fail("absurd metadata count " + std::to_string(n_kv));
-    if (n_tensors > (c.size - c.pos) / 33) c.fail("absurd tensor count " + std::to_string(n_tensors));
+    if (n_kv > kMaxKvs || n_kv > (c.size - c.pos) / 14) c.fail("absurd metadata count " + std::to_string(n_kv));
+    if (n_tensors > kMaxTensors || n_tensors > (c.size - c.pos) / 33) c.fail("absurd tensor count " + std::to_string(n_tensors));
 
     std::unordered_set<std::string> seen;
     f.kvs.resize(n_kv);
@@ -299,7 +304,7 @@ std::vector<int32_t> GgufFile::get_int_array(const std::string& key) const {
     std::vector<int32_t> out(n);
     const uint8_t* p = map.data + kv->arr_offset;
     switch (kv->arr_type) {
-        case GgufValueType::I32: case GgufValueType::U32: std::memcpy(out.data(), p, n * 4); break;
+        case GgufValueType::I32: case GgufValueType::U32: if (n) std::memcpy(out.data(), p, n * 4); break;
         case GgufValueType::I8: for (uint64_t k = 0; k < n; ++k) out[k] = (int8_t)p[k]; break;
         case GgufValueType::U8: for (uint64_t k = 0; k < n; ++k) out[k] = p[k]; break;
         default:

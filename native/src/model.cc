@@ -180,6 +180,11 @@ Model model_load(const std::string& path, const Kernels& kernels, HeadMode head)
                    : m.tok_embd;
     m.output_norm = norm_weight(m, "output_norm.weight", hp.n_embd);
 
+    // Every layer has its tensors in the file: a corrupt block_count must not size memory first.
+    const size_t per_layer = std::size(kLayerMatrices) + std::size(kLayerNorms);
+    if (hp.n_layer > m.file.tensors.size() / per_layer)
+        fail(m, "block_count " + std::to_string(hp.n_layer) + " needs " + std::to_string(per_layer) + " tensors per layer, but the file has " +
+                    std::to_string(m.file.tensors.size()) + " tensors in all");
     m.layers.resize(hp.n_layer);
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";

@@ -2,12 +2,10 @@
 // originals would, reusing their prefix; files from another model, engine or shape, torn or corrupted
 // ones are refused (and deleted) without touching the engine's state; unchanged sessions are not rewritten.
 import test from 'ava';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BitnetModel } from '../../daemon/engine/index.js';
-import { PromptCache } from '../../daemon/engine/index.js';
-import { modelStamp, PromptCacheStore } from '../../daemon/engine/index.js';
+import { BitnetModel, modelStamp, PromptCache, PromptCacheStore } from '../../daemon/engine/index.js';
 import { syntheticModel } from '../helpers/models.js';
 import { referenceModelPath } from '../helpers/reference.js';
 
@@ -129,4 +127,14 @@ test('only the newest files that fit the slots are read; the older ones are remo
   t.is(r.loaded, 1);
   t.deepEqual([...small.recent()[0]!.cachedTokens], newest);
   t.is(readdirSync(d).length, 1);
+});
+
+test('a save that fails on a full disk leaves no half-written file behind', async (t) => {
+  const model = await modelPromise;
+  const cache = newCache(model);
+  await ask(cache, model, system('Lights: porch.'), 'Porch light on');
+  const d = dir();
+  symlinkSync('/dev/full', join(d, 'prompt-0.kv.tmp')); // its writes fail with ENOSPC, as on a full disk
+  await t.throwsAsync(new PromptCacheStore(d, STAMP).save(cache, 10_000), { message: /No space left on device|ENOSPC/ });
+  t.deepEqual(readdirSync(d), [], 'the temporary file is gone');
 });

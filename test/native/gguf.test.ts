@@ -74,6 +74,22 @@ test('absurd counts', async (t) => {
   await expectRefused(t, await mutate((b) => void b.writeBigUInt64LE(10_000_000n, 16)), /absurd metadata count|truncated/);
 });
 
+test('counts a file could hold but no model has are refused before memory is taken for them', async (t) => {
+  const src = await original;
+  t.true(src.length > 100_000 * 33, 'the file is large enough that the byte bound alone lets these through');
+  await expectRefused(t, await mutate((b) => void b.writeBigUInt64LE(100_000n, 16)), /absurd metadata count 100000/);
+  await expectRefused(t, await mutate((b) => void b.writeBigUInt64LE(100_000n, 8)), /absurd tensor count 100000/);
+  for (const blocks of [1 << 23, 1 << 30]) {
+    const before = process.memoryUsage().rss;
+    await expectRefused(
+      t,
+      await mutate((b, l) => void b.writeUInt32LE(blocks, l.kvs.find((k) => k.key === 'bitnet-b1.58.block_count')!.valueAt)),
+      new RegExp(`block_count ${blocks} needs 11 tensors per layer, but the file has \\d+ tensors in all`),
+    );
+    t.true(process.memoryUsage().rss - before < 200e6, `block_count ${blocks}: no gigabytes taken first`);
+  }
+});
+
 test('absurd string and array lengths', async (t) => {
   await expectRefused(t, await mutate((b, l) => void b.writeBigUInt64LE(1n << 62n, l.kvs[0]!.at)), /metadata key has an absurd length/);
   await expectRefused(

@@ -32,6 +32,10 @@ const CASES: Case[] = [
   { name: 'a negative temperature', request: { prompt: 'hi', temperature: -1 }, expect: /temperature must be >= 0/ },
   { name: 'too many tools', request: { messages: [{ role: 'user', content: 'hi' }], tools: many(LIMITS.tools + 1, (i) => ({ name: `tool${i}` })) }, expect: new RegExp(`must NOT have more than ${LIMITS.tools} items`) },
   { name: 'a schema nested too deep', request: { prompt: 'hi', format: nested(LIMITS.schemaDepth + 1) }, expect: new RegExp(`nests deeper than ${LIMITS.schemaDepth} levels`) },
+  { name: 'a schema whose cut-off answer needs a billion items', request: { prompt: 'hi', format: { type: 'array', minItems: 1_000_000_000 } }, expect: new RegExp(`could take more than ${LIMITS.textLength} characters`) },
+  { name: 'a schema built on $ref', request: { prompt: 'hi', format: { $defs: { node: { type: 'object', properties: { next: { $ref: '#/$defs/node' } } } }, $ref: '#/$defs/node' } }, expect: /"\$ref" is not supported/ },
+  { name: 'a malformed schema', request: { prompt: 'hi', format: { type: 'object', properties: ['a', 'b'] } }, expect: /properties must be an object of schemas/ },
+  { name: 'an enum over the limit', request: { prompt: 'hi', format: { enum: many(LIMITS.enumValues + 1, (i) => i) } }, expect: new RegExp(`at most ${LIMITS.enumValues} are allowed`) },
   {
     name: 'schemas over the size limit',
     request: { prompt: 'hi', format: { type: 'string', enum: many(Math.ceil(LIMITS.schemaBytes / 20), (i) => `value number ${i} of a long enum`) } },

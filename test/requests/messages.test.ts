@@ -53,7 +53,7 @@ test('wrong shapes: not JSON, not an object, nested mistakes, prompt and message
   t.regex(message('{"messages":[]}'), /messages must NOT have fewer than 1 items/);
   t.regex(message('{"system":"only a system"}'), /exactly one of "prompt" and "messages"/);
   t.regex(message('{"prompt":"a","messages":[{"role":"user","content":"b"}]}'), /exactly one of/);
-  t.regex(message('{"prompt":"a","reply_to":"bitnetd/#"}'), /reply_to must match pattern/);
+  t.regex(message('{"prompt":"a","reply_to":"bitnetd/#"}'), /reply_to must be a topic without "\+", "#"/);
   t.regex(message(`{"prompt":"${'x'.repeat(300_000)}"}`), /prompt must NOT have more than 262144 characters/);
   t.regex(message('{"prompt":"a","max_tokens":0}'), /max_tokens must be >= 1/);
   t.regex(message(`{"id":"${'i'.repeat(200)}","prompt":"a"}`), /id must NOT have more than 128 characters/);

@@ -4,10 +4,13 @@
 // <base>/<node_id>/state is retained JSON, with a retained "offline" will. <base>/<node_id>/power/set
 // takes a power budget ("4.5", "off" or a JSON power command); the state then shows the new limits.
 // With discovery on, the Home Assistant device (ha-device.ts) is published and its topics served.
+import { randomBytes } from 'node:crypto';
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Config } from '../../config/schema.js';
+import { maskUrlPassword } from '../../config/secrets.js';
 import { powerEvent } from '../../control.js';
 import type { ServerEvent } from '../../protocol.js';
+import type { ParsedMessage } from '../../requests/messages.js';
 import { parsePowerPayload } from '../../requests/messages.js';
 import { MessageChannel } from '../message-channel.js';
 import type { Transport, TransportContext } from '../transport.js';
@@ -16,6 +19,8 @@ import { HomeAssistantDevice } from './ha-device.js';
 import { mqttTopics, type MqttTopics } from './topics.js';
 
 const STATE_MIN_INTERVAL_MS = 500;
+/** How often a second board on the same node_id is reported. */
+const TWIN_WARNING_INTERVAL_MS = 60_000;
 
 export class MqttTransport implements Transport {
   readonly name = 'mqtt';
@@ -29,6 +34,9 @@ export class MqttTransport implements Transport {
   /** Requests from MQTT by id, so that {"cancel": id} on the request topic can stop them. */
   private readonly channel: MessageChannel;
   private readonly device: HomeAssistantDevice | undefined;
+  /** This process among boards that may share a node_id: in the client id and the state. */
+  private readonly instance = randomBytes(4).toString('hex');
+  private lastTwinWarning = 0;
 
   constructor(
     private readonly cfg: Config['mqtt'],
@@ -49,13 +57,7 @@ export class MqttTransport implements Transport {
 
   /** The broker's URL, without a password written into it. */
   describe(): string {
-    try {
-      const url = new URL(this.cfg.url);
-      if (url.password) url.password = '***';
-      return url.toString();
-    } catch {
-      return this.cfg.url;
-    }
+    return maskUrlPassword(this.cfg.url);
   }
 
   /** Connects in the background: the daemon serves its other transports while the broker is away. */
@@ -66,7 +68,7 @@ export class MqttTransport implements Transport {
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet));
     client.on('error', (err) => this.onTrouble(`error: ${err.message}`));
     client.on('offline', () => {
-      if (!this.stopping) this.context.log.warn('mqtt: disconnected from the broker; reconnecting', { url: this.cfg.url });
+      if (!this.stopping) this.context.log.warn('mqtt: disconnected from the broker; reconnecting', { url: this.describe() });
     });
     client.on('reconnect', () => this.backOff());
   }
@@ -78,7 +80,9 @@ export class MqttTransport implements Transport {
     const c = this.cfg;
     return {
       protocolVersion: c.protocol_version,
-      clientId: c.client_id || `bitnetd_${this.nodeId}`,
+      // Two boards left on the same node_id (a Pi's host name is "raspberrypi") must not take over each
+      // other's connection, over and over: the client id is this process's own.
+      clientId: c.client_id || `bitnetd_${this.nodeId}_${this.instance}`,
       clean: true,
       keepalive: c.keepalive_s,
       reconnectPeriod: c.reconnect_min_ms,
@@ -90,17 +94,17 @@ export class MqttTransport implements Transport {
   }
 
   private offlineState(): string {
-    return JSON.stringify({ state: 'offline', online: false, node_id: this.nodeId });
+    return JSON.stringify({ state: 'offline', online: false, node_id: this.nodeId, instance: this.instance });
   }
 
   private onConnect(sessionPresent: boolean): void {
     const client = this.client!;
     const log = this.context.log;
-    log.info('mqtt: connected', { url: this.cfg.url, protocol: this.cfg.protocol_version, request_topic: this.topics.request });
+    log.info('mqtt: connected', { url: this.describe(), protocol: this.cfg.protocol_version, request_topic: this.topics.request });
     this.failures = 0;
     client.options.reconnectPeriod = this.cfg.reconnect_min_ms;
     if (!sessionPresent) {
-      const topics = [this.topics.request, this.topics.powerSet, ...(this.cfg.shared ? [this.topics.shared] : []), ...(this.device?.subscriptions() ?? [])];
+      const topics = [this.topics.request, this.topics.powerSet, this.topics.state, ...(this.cfg.shared ? [this.topics.shared] : []), ...(this.device?.subscriptions() ?? [])];
       client.subscribe(topics, { qos: 1 }, (err, granted) => {
         if (err) return log.error('mqtt: subscribe failed', { error: err.message });
         const refused = (granted ?? []).filter((g) => g.qos > 2);
@@ -116,8 +120,8 @@ export class MqttTransport implements Transport {
   private onTrouble(what: string): void {
     if (this.stopping) return;
     this.failures++;
-    if (this.failures === 1) this.context.log.warn(`mqtt: ${what}`, { url: this.cfg.url });
-    else this.context.log.debug(`mqtt: ${what}`, { url: this.cfg.url, failures: this.failures });
+    if (this.failures === 1) this.context.log.warn(`mqtt: ${what}`, { url: this.describe() });
+    else this.context.log.debug(`mqtt: ${what}`, { url: this.describe(), failures: this.failures });
   }
 
   /** mqtt.js retries at a fixed period; double it on each failed attempt, up to the maximum. */
@@ -141,17 +145,54 @@ export class MqttTransport implements Transport {
         return;
       }
       if (topic === this.topics.powerSet) return this.onPowerSet(payload.toString('utf8'));
+      if (topic === this.topics.state) return this.onState(payload.toString('utf8'));
       if (this.device?.onMessage(topic, payload.toString('utf8'))) return;
     }
-    const replyTo = (id: string | undefined, requested: string | undefined) => props.responseTopic ?? requested ?? this.topics.response(id ?? 'invalid');
-    if (tooLong) return this.channel.refuse(this.sender(replyTo(undefined, undefined), props.correlationData), tooLong);
+    // Answers go where the message asks (the v5 Response Topic, else reply_to) unless answers may not go
+    // there; then to the default response topic, where the refusal says why.
+    const answerTopic = (m?: ParsedMessage) => {
+      const requested = props.responseTopic ?? (m?.kind === 'generate' ? m.request.reply_to : undefined);
+      const id = m?.kind === 'generate' ? m.request.id : m?.id;
+      return requested !== undefined && !this.forbiddenAnswerTopic(requested) ? requested : this.topics.response(id ?? 'invalid');
+    };
+    const correlation = props.correlationData;
+    if (tooLong) return this.channel.refuse(this.sender(answerTopic(), correlation), tooLong);
     const expiry = props.messageExpiryInterval;
     const msg = this.channel.handle(
       payload.toString('utf8'),
-      (m) => this.sender(replyTo(m.kind === 'generate' ? m.request.id : m.id, m.kind === 'generate' ? m.request.reply_to : undefined), props.correlationData),
+      (m) => this.sender(answerTopic(m), correlation),
       expiry !== undefined ? { startBy: Date.now() + expiry * 1000 } : {},
+      (request) => this.forbiddenAnswerTopic(props.responseTopic ?? request.reply_to),
     );
     if (msg.kind === 'generate') this.context.log.debug('mqtt: request received', { id: msg.request.id, topic, expiry_s: expiry });
+  }
+
+  /** Why answers may not go to this topic: Home Assistant's discovery topics and bitnetd's own (but a
+   * board's responses) would take them for configuration or commands. */
+  private forbiddenAnswerTopic(topic: string | undefined): string | undefined {
+    if (topic === undefined) return undefined;
+    const base = this.cfg.base_topic;
+    const underBase = topic.startsWith(`${base}/`) && !/^[^/]+\/response\//.test(topic.slice(base.length + 1));
+    if (topic.startsWith(`${this.cfg.discovery_prefix}/`) || underBase) {
+      return `answers may not go to "${topic}": not to ${this.cfg.discovery_prefix}/… nor to ${base}/… other than ${base}/<node_id>/response/…`;
+    }
+    return undefined;
+  }
+
+  /** Our own state topic: another process saying it is online there is a second board on our node_id. */
+  private onState(text: string): void {
+    let state: { online?: unknown; instance?: unknown };
+    try {
+      state = JSON.parse(text) as typeof state;
+    } catch {
+      return;
+    }
+    if (state.online !== true || state.instance === this.instance || Date.now() - this.lastTwinWarning < TWIN_WARNING_INTERVAL_MS) return;
+    this.lastTwinWarning = Date.now();
+    this.context.log.warn(
+      `mqtt: another bitnetd is online as node_id "${this.nodeId}" on this broker: both answer its requests and overwrite its state; give each board its own node_id`,
+      { other_instance: String(state.instance), instance: this.instance },
+    );
   }
 
   /** The power command topic (a Home Assistant number entity publishes a plain number there). */
@@ -197,7 +238,7 @@ export class MqttTransport implements Transport {
   private publishState(): void {
     if (this.stopping || !this.client?.connected) return;
     this.lastStateAt = Date.now();
-    const state = { state: 'online', online: true, node_id: this.nodeId, ...this.context.control.status() };
+    const state = { state: 'online', online: true, node_id: this.nodeId, instance: this.instance, ...this.context.control.status() };
     this.client.publish(this.topics.state, JSON.stringify(state), { qos: 1, retain: true });
   }
 

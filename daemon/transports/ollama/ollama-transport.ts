@@ -6,9 +6,10 @@ import type { Config } from '../../config/schema.js';
 import type { ErrorCode, ServerEvent } from '../../protocol.js';
 import { checkRequest } from '../../requests/check.js';
 import { VERSION } from '../../version.js';
-import { boundPort, hostPort, listen } from '../tcp-listen.js';
+import { boundPort, hostPort, isLoopback, listen } from '../tcp-listen.js';
 import type { ServedModel } from '../served-model.js';
 import type { Transport, TransportContext } from '../transport.js';
+import { refusal } from './http-guard.js';
 import { finalChunk, textChunk, toolCallChunk, toolCalls, type OllamaChunk } from './chunks.js';
 import { ModelCard } from './model-card.js';
 import { parseChatRequest, parseGenerateRequest, parseModelRequest, type OllamaPullProgress } from './protocol.js';
@@ -74,6 +75,9 @@ export class OllamaTransport implements Transport {
 
   async start(): Promise<void> {
     await listen(this.server, this.settings.port, this.settings.host, 'HTTP', 'http.port');
+    if (!isLoopback(this.settings.host) && !this.settings.token) {
+      this.context.log.warn('http: listening beyond loopback without http.token: anyone who can reach this port can use the model; set http.token (Home Assistant sends it as the API key)', { url: this.describe() });
+    }
     this.context.log.info('http: listening (Ollama API)', { url: this.describe(), model: this.card.name, token: this.settings.token ? 'required' : 'none' });
   }
 
@@ -87,9 +91,8 @@ export class OllamaTransport implements Transport {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.settings.token && req.headers.authorization !== `Bearer ${this.settings.token}`) {
-      throw new HttpError(401, 'unauthorized: send "Authorization: Bearer <http.token>"');
-    }
+    const refused = refusal(req, this.settings);
+    if (refused) throw new HttpError(refused.status, refused.message);
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
     const route = `${req.method} ${path}`;
     switch (route) {

@@ -7,6 +7,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { ServerEvent } from '../../protocol.js';
+import { limitConnections } from '../connection-limit.js';
 import { MessageChannel } from '../message-channel.js';
 import type { Transport, TransportContext } from '../transport.js';
 import { LineSplitter } from './line-splitter.js';
@@ -26,6 +27,7 @@ export class SocketTransport implements Transport {
   ) {
     // Half-open: a client that shuts down its sending side (socat after its input ends) still gets its answers.
     this.server = createServer({ allowHalfOpen: true }, (sock) => this.serve(sock));
+    limitConnections(this.server, settings.max_connections, context.log, 'socket.max_connections');
   }
 
   /** Where clients connect, for logs. */

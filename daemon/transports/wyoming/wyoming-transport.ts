@@ -9,7 +9,8 @@ import type { ServerEvent } from '../../protocol.js';
 import { checkRequest } from '../../requests/check.js';
 import type { Job } from '../../scheduler.js';
 import { DEFAULT_MODEL_NAME, parameterCount, parameterSize, type ServedModel } from '../served-model.js';
-import { boundPort, hostPort, listen } from '../tcp-listen.js';
+import { limitConnections } from '../connection-limit.js';
+import { boundPort, hostPort, isLoopback, listen } from '../tcp-listen.js';
 import type { Transport, TransportContext } from '../transport.js';
 import { encodeEvent, EventReader, FramingError, isInvalid, type WyomingEvent } from './framing.js';
 import { handleInfo } from './info.js';
@@ -45,6 +46,7 @@ export class WyomingTransport implements Transport {
       languages: settings.languages,
     });
     this.server = createServer((sock) => this.serve(sock));
+    limitConnections(this.server, settings.max_connections, context.log, 'wyoming.max_connections');
   }
 
   describe(): string {
@@ -91,7 +93,15 @@ export class WyomingTransport implements Transport {
     };
     let turns: Promise<void> = Promise.resolve(); // one answer at a time: the events carry no request id
     let running: Job | undefined;
+    let waiting = 0; // transcripts queued or being answered
     let open = true;
+    if (this.settings.idle_timeout_s > 0) {
+      sock.setTimeout(this.settings.idle_timeout_s * 1000, () => {
+        if (waiting > 0) return; // a long answer is not idleness
+        this.context.log.debug('wyoming: closing an idle connection', { peer: sock.remoteAddress });
+        sock.destroy();
+      });
+    }
 
     sock.on('data', (chunk: Buffer) => {
       let events;
@@ -112,10 +122,13 @@ export class WyomingTransport implements Transport {
         }
         const transcript = this.onEvent(event, send);
         if (transcript) {
-          turns = turns.then(() => {
-            if (!open) return;
-            return this.answer(transcript, send, (job) => (running = job));
-          });
+          waiting++;
+          turns = turns
+            .then(() => {
+              if (!open) return;
+              return this.answer(transcript, send, (job) => (running = job));
+            })
+            .finally(() => waiting--);
         }
       }
     });
@@ -200,8 +213,4 @@ export class WyomingTransport implements Transport {
       track(this.context.submit(request, sink, { source: 'wyoming' }));
     });
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

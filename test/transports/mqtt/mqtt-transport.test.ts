@@ -226,6 +226,66 @@ test('authentication: the right password is served, a wrong one is refused witho
   t.false(JSON.stringify(bad.logs).includes('wrong'), 'the password is never logged');
 });
 
+test('ids and reply_to that would make an illegal or a forbidden topic are refused, and MQTT stays up', async (t) => {
+  const b = await broker();
+  const d = await daemon(b.url);
+  const r = await recorder(b.url);
+  const base = `bitnetd/${d.nodeId}`;
+  await r.client.subscribeAsync([`${base}/response/#`, 'homeassistant/device/x/config', `${base}/request`], { qos: 1 });
+  const illegalIds = ['a+b', 'a#', 'a/b', 'nul\u0000', 'bell\u0007', 'non\uffff', 'lone\ud800'];
+  const forbiddenTargets = ['homeassistant/device/x/config', `${base}/request`, '$SYS/x'];
+  for (const id of illegalIds) await r.client.publishAsync(`${base}/request`, JSON.stringify({ id, prompt: 'hi', max_tokens: 2 }), { qos: 1 });
+  for (const [i, reply_to] of forbiddenTargets.entries()) {
+    await r.client.publishAsync(`${base}/request`, JSON.stringify({ id: `t${i}`, prompt: 'hi', max_tokens: 2, reply_to }), { qos: 1 });
+  }
+  const refusals = await r.waitFor(() => {
+    const list = r.on(`${base}/response/invalid`);
+    return list.length === illegalIds.length ? list : undefined;
+  });
+  for (const m of refusals) t.like(m.event, { type: 'error', code: 'bad_request', id: null });
+  t.regex((refusals[0]!.event as ErrorEvent).message, /id may not hold "\+", "#", "\/", control characters/);
+  for (const i of forbiddenTargets.keys()) {
+    const e = (await r.final(`${base}/response/t${i}`)).event as ErrorEvent;
+    t.is(e.code, 'bad_request', forbiddenTargets[i]);
+  }
+  t.is(r.on('homeassistant/device/x/config').length, 0, 'nothing published into Home Assistant\'s discovery');
+  t.is(r.on(`${base}/request`).length, illegalIds.length + forbiddenTargets.length, 'nothing but our requests on the request topic');
+  // The connection never dropped, and a good request is still answered.
+  await r.client.publishAsync(`${base}/request`, JSON.stringify({ id: 'good', prompt: 'hi', max_tokens: 2 }), { qos: 1 });
+  t.is((await r.final(`${base}/response/good`)).event.type, 'done');
+  t.falsy(d.logs.find((l) => l.message.startsWith('mqtt: disconnected')), 'MQTT never went down');
+});
+
+test('two boards left on the same node_id keep their connections and each says another one is there', async (t) => {
+  const b = await broker();
+  const first = await daemon(b.url, {}, { node_id: 'raspberrypi' });
+  const second = await daemon(b.url, {}, { node_id: 'raspberrypi' });
+  const twin = (d: Daemon) => d.waitForLog((l) => l.level === 'warn' && l.message.startsWith('mqtt: another bitnetd is online as node_id "raspberrypi"'));
+  await Promise.all([twin(first), twin(second)]);
+  await new Promise((res) => setTimeout(res, 2000));
+  for (const d of [first, second]) {
+    t.is(d.logs.filter((l) => l.message === 'mqtt: connected').length, 1, 'connected once: nobody took its connection over');
+    t.falsy(d.logs.find((l) => l.message.startsWith('mqtt: disconnected')));
+  }
+});
+
+test('a password written into mqtt.url is served and never logged, at debug level either', async (t) => {
+  const b = await broker({ users: { assistant: 'url-s3cret' } });
+  const d = await daemon(`mqtt://assistant:url-s3cret@127.0.0.1:${b.port}`, {}, { log: { level: 'debug' } });
+  const r = await recorder(b.url, { username: 'assistant', password: 'url-s3cret' });
+  await r.client.subscribeAsync('replies/url-auth', { qos: 1 });
+  await r.client.publishAsync(`bitnetd/${d.nodeId}/request`, JSON.stringify({ id: 'a', prompt: 'Hi', max_tokens: 2 }), { qos: 1, properties: { responseTopic: 'replies/url-auth' } });
+  t.is((await r.final('replies/url-auth')).event.type, 'done');
+  const ready = d.logs.find((l) => l.message === 'ready')!;
+  t.is(ready['mqtt'], `mqtt://assistant:***@127.0.0.1:${b.port}`);
+  t.false(d.stderr.includes('url-s3cret'), 'not in any log line');
+  const status = await execFileAsync(process.execPath, [CLI, 'status', '--json', '--socket', d.socketPath]);
+  t.false(status.stdout.includes('url-s3cret'), 'nor in the state');
+  const printed = await execFileAsync(process.execPath, [CLI, 'config', '--print', '--config', d.configFile]);
+  t.false(printed.stdout.includes('url-s3cret'), 'nor in config --print');
+  t.regex(printed.stdout, /mqtt:\/\/assistant:\*\*\*@127\.0\.0\.1/);
+});
+
 test('TLS: a broker that requires client certificates serves a daemon with one and refuses one without', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bitnetd-tls-'));
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });

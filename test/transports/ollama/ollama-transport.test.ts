@@ -3,6 +3,7 @@
 // tools, and an AI Task with a JSON schema), and what other Ollama clients rely on.
 import test from 'ava';
 import { Ajv } from 'ajv';
+import { request as httpRequest } from 'node:http';
 import type { OllamaChatChunk, OllamaModelEntry } from '../../../daemon/transports/ollama/protocol.js';
 import { Daemon } from '../../helpers/daemon.js';
 import { freePort } from '../../helpers/mosquitto.js';
@@ -154,4 +155,43 @@ test('with http.token, requests need the bearer token; a client hanging up mid-a
   await reader.cancel();
   const done = await d.waitForLog((l) => l.message === 'request done' && l['stop'] === 'cancelled', 30_000);
   t.true((done['tokens'] as number) < 100000);
+});
+
+/** A GET with the headers a browser would send (fetch may not set Host). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a web page cannot use the API through a browser: foreign origins and, on loopback, foreign host names are refused', async (t) => {
+  const { url } = await server({ origins: ['https://ha.example.org:8123'] });
+  const host = new URL(url).host;
+  t.is((await rawGet(`${url}/api/tags`, {})).status, 200, 'no Origin: not a browser (Home Assistant, curl)');
+  t.is((await rawGet(`${url}/api/tags`, { origin: 'http://localhost:8123' })).status, 200, 'a page on this machine');
+  t.is((await rawGet(`${url}/api/tags`, { origin: 'https://ha.example.org:8123' })).status, 200, 'an origin in http.origins');
+  const evil = await rawGet(`${url}/api/tags`, { origin: 'https://evil.example' });
+  t.is(evil.status, 403);
+  t.regex(evil.body, /a web page of https:\/\/evil\.example may not use this API \(allow it in http\.origins\)/);
+  t.is((await rawGet(`${url}/api/tags`, { origin: 'null' })).status, 403, 'a file or sandboxed page');
+  const rebound = await rawGet(`${url}/api/tags`, { host: `evil.example:${host.split(':')[1]}` });
+  t.is(rebound.status, 403, 'DNS rebinding: a foreign name resolved to 127.0.0.1');
+  t.regex(rebound.body, /answers only to a loopback host name/);
+  t.is((await rawGet(`${url}/api/tags`, { host: `localhost:${host.split(':')[1]}` })).status, 200);
+});
+
+test('beyond loopback without http.token a warning says anyone on the network can use the model', async (t) => {
+  const { d, url } = await server({ host: '0.0.0.0' });
+  const warning = d.logs.find((l) => l.level === 'warn' && l.message.startsWith('http: listening beyond loopback without http.token'));
+  t.truthy(warning);
+  const port = new URL(url).port;
+  t.is((await rawGet(`http://127.0.0.1:${port}/api/tags`, { host: `bitnetd.lan:${port}` })).status, 200, 'beyond loopback any host name is served');
+  const withToken = await server({ host: '0.0.0.0', token: 'x' });
+  t.falsy(withToken.d.logs.find((l) => l.message.startsWith('http: listening beyond loopback')), 'with a token, no warning');
 });

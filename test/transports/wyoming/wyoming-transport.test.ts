@@ -179,3 +179,19 @@ function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} (within ${ms} ms)`)), ms)));
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
+
+test('connections are bounded: more than wyoming.max_connections are turned away; idle ones are closed, after their answer', async (t) => {
+  const { d, port } = await server({ max_connections: 3, idle_timeout_s: 1 });
+  const held = await Promise.all([client(port), client(port), client(port)]);
+  const extra = await Promise.all([client(port), client(port)]);
+  for (const c of extra) await c.waitClosed(5_000);
+  t.truthy(await d.waitForLog((l) => l.level === 'warn' && l.message.startsWith('turning connections away: 3 are open (wyoming.max_connections)')));
+  // A held connection asks: it is answered in full before idleness closes it.
+  held[0]!.send('transcript', { text: 'Tell me a story about the kitchen light' });
+  const answer = await held[0]!.until(['handled', 'not-handled'], 60_000);
+  t.is(answer.at(-1)!.type, 'handled');
+  for (const c of held) await c.waitClosed(10_000); // then idle, like the others
+  const fresh = await client(port);
+  fresh.send('describe');
+  t.is((await fresh.next()).type, 'info', 'the slots are free again');
+});

@@ -1,0 +1,40 @@
+// A request on the engine, through a real daemon: long conversations are fitted to the context without
+// tokenizing them again for every dropped turn, and a prompt of more tokens than a call takes arguments
+// is refused as too long, not as a crash.
+import test from 'ava';
+import type { DoneEvent, ErrorEvent } from '../daemon/protocol.js';
+import { Daemon } from './helpers/daemon.js';
+import { syntheticModel } from './helpers/models.js';
+import { SocketClient } from './helpers/socket-client.js';
+
+let daemon: Daemon;
+test.before(async () => {
+  daemon = await Daemon.start({ model: await syntheticModel('micro', 'official') });
+});
+test.after.always(() => daemon?.stop());
+
+test('a 449-turn conversation keeps its newest turns that fit, prepared in a moment', async (t) => {
+  const c = await SocketClient.connect(daemon.socketPath);
+  const messages = Array.from({ length: 449 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'turn on the kitchen light please '.repeat(20)}` }));
+  const t0 = performance.now();
+  c.send({ id: 'long', messages, max_tokens: 1, temperature: 0 });
+  const done = (await c.answer('long', 60_000)) as DoneEvent;
+  const ms = performance.now() - t0;
+  c.close();
+  t.is(done.type, 'done');
+  t.true(done.prompt_tokens > 0 && done.prompt_tokens <= 256 * 0.75, `${done.prompt_tokens} prompt tokens fit the 256-token context with room for the answer`);
+  // Tokenizing the history once per dropped turn took 25 s here; once per message, well under a second.
+  t.true(ms < 8_000, `answered in ${Math.round(ms)} ms`);
+  t.log(`449 turns fitted and answered in ${Math.round(ms)} ms`);
+});
+
+test('a prompt of half a million tokens is refused as too long, not as a crash', async (t) => {
+  const c = await SocketClient.connect(daemon.socketPath);
+  // Characters the vocabulary has no merges for: a token or more each.
+  const prompt = Array.from({ length: 250_000 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20000))).join('');
+  c.send({ id: 'huge', prompt });
+  const e = (await c.answer('huge', 60_000)) as ErrorEvent;
+  c.close();
+  t.is(e.code, 'prompt_too_long', e.message);
+  t.regex(e.message, /the prompt is \d{6,} tokens/);
+});
