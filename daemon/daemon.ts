@@ -94,9 +94,14 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   const conversations = new Conversations(config.generation.conversations);
   const energy = () => ({ joules: power.energy.total(), measured: power.source.measured });
   let saver: IdleSaver | undefined;
+  let stopWith: (reason: string, code: number) => void = () => {};
   const runner = createEngineRunner(model, cache, conversations, () => ({ maxTokens: config.generation.max_tokens }), log, {
     energy,
     beforeRun: () => saver?.settled(),
+    onModelLost: (err) => {
+      log.error(`the model file ${config.model.path} changed under the running daemon (${err.message}); stopping so that a restart loads it again`);
+      stopWith('model file lost', EXIT.DATA_ERROR);
+    },
   });
   const scheduler = new Scheduler(runner, { maxJobs: config.queue.max, deadlineMs: config.queue.deadline_ms });
   if (store) saver = new IdleSaver(store, cache, log, config.cache.save_idle_s * 1000, () => !scheduler.busy && scheduler.queued === 0);
@@ -172,7 +177,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   // Signal handlers go in before readiness is announced: a supervisor may stop us the moment it hears it.
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = async (signal: string) => {
+    const stop = async (signal: string, code: number = EXIT.OK) => {
       if (stopping) {
         log.warn(`${signal} again: cancelling everything now`);
         scheduler.cancelAll('shutdown');
@@ -196,8 +201,9 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
       await closeTransports();
       process.off('SIGHUP', reload);
       log.info('stopped');
-      resolve(EXIT.OK);
+      resolve(code);
     };
+    stopWith = (reason, code) => void stop(reason, code);
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
   });

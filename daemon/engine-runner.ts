@@ -2,6 +2,7 @@
 // events, ends with `done` or `error`. The only place where protocol requests meet the engine.
 import {
   chatMessageTokens,
+  isModelFileLost,
   JsonConstraint,
   joinChat,
   parseToolCall,
@@ -28,6 +29,8 @@ export interface RunnerHooks {
   energy?: () => RequestEnergy;
   /** Resolves when a request may take a cached session (none is being saved). */
   beforeRun?: () => Promise<void> | undefined;
+  /** The model file changed under the engine: no request can be answered until a restart. */
+  onModelLost?: (err: Error) => void;
 }
 
 export function createEngineRunner(
@@ -36,7 +39,7 @@ export function createEngineRunner(
   conversations: Conversations,
   settings: () => RunnerSettings,
   log: Logger,
-  { energy, beforeRun }: RunnerHooks = {},
+  { energy, beforeRun, onModelLost }: RunnerHooks = {},
 ): Runner {
   return async (job: Job) => {
     const req = job.request;
@@ -92,6 +95,9 @@ export function createEngineRunner(
         job.emit(errorEvent(job.id, 'prompt_too_long', err.message));
       } else if (err instanceof RangeError) {
         job.emit(errorEvent(job.id, 'bad_request', err.message));
+      } else if (isModelFileLost(err)) {
+        job.emit(errorEvent(job.id, 'internal', `the model file changed under the running daemon; it restarts: ${(err as Error).message}`));
+        onModelLost?.(err as Error);
       } else {
         log.error('request failed', { id: job.id, error: err instanceof Error ? err.stack ?? err.message : String(err) });
         job.emit(errorEvent(job.id, 'internal', `the engine failed: ${err instanceof Error ? err.message : String(err)}`));

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Daemon } from './helpers/daemon.js';
@@ -257,4 +257,20 @@ test('a power cut loses at most cache.save_idle_s of the prompt cache: saved whe
   t.like(second.logs.find((l) => l.message === 'prompt cache: read back'), { prompts: 1, tokens: saved['tokens'] });
   const after = await ask(second, 'after');
   t.is(after.cached_tokens, after.prompt_tokens - 1, 'the whole prompt but its last token came from the saved cache');
+});
+
+test('a model file truncated under the running daemon: the request fails saying so, and the daemon exits 65 for a restart', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'bitnetd-trunc-')), 'model.gguf');
+  copyFileSync(await micro(), file);
+  const d = await daemon({ model: file });
+  const c = await SocketClient.connect(d.socketPath);
+  c.send({ id: 'before', prompt: 'Hi', max_tokens: 2 });
+  t.is((await c.answer('before')).type, 'done');
+  truncateSync(file, 1000); // the weights are in memory; the token embeddings are read from the file
+  c.send({ id: 'after', prompt: 'Turn on the kitchen light', max_tokens: 2 });
+  const e = (await c.answer('after')) as ErrorEvent;
+  t.regex(e.message, /the model file changed under the running daemon/);
+  t.is(await d.exited, 65, 'EX_DATAERR: systemd restarts it, and the start says what is wrong with the file');
+  t.truthy(d.logs.find((l) => l.level === 'error' && l.message.includes('changed under the running daemon')));
+  t.is(d.proc.signalCode, null, 'no SIGBUS');
 });

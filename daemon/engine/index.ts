@@ -3,7 +3,7 @@
 // and the model, its sessions and the prompt cache.
 export { loadAddon, loadedAddon, type NativeAddon, type NativeModelInfo } from './addon/native.js';
 export { findUsableAddon, type AddonCandidate } from './addon/addon-loader.js';
-export { BitnetModel, type LoadOptions } from './model.js';
+export { BitnetModel, isModelFileLost, type LoadOptions } from './model.js';
 export type { PromptInput } from './prompt-input.js';
 export {
   Session,

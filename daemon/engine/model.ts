@@ -19,6 +19,12 @@ export interface LoadOptions {
 
 type MetaValue = string | number | boolean | null | undefined;
 
+/** Whether an evaluation failed because the model file changed under the running engine (truncated in
+ * place: the token embeddings are read from it): nothing will evaluate again until a restart. */
+export function isModelFileLost(err: unknown): boolean {
+  return err instanceof Error && /cannot read the model file at byte/.test(err.message);
+}
+
 export class BitnetModel implements SessionModel {
   readonly info: NativeModelInfo;
   /** Serializes evaluation: one forward pass at a time on this model. */
@@ -112,14 +118,14 @@ export class BitnetModel implements SessionModel {
       };
       const pre = this.meta('tokenizer.ggml.pre');
       const addBos = this.meta('tokenizer.ggml.add_bos_token');
-      this.tokenizerCache = new Tokenizer(this.native.vocab(), {
+      this.tokenizerCache = this.named(() => new Tokenizer(this.native.vocab(), {
         model: String(this.meta('tokenizer.ggml.model') ?? ''),
         ...(typeof pre === 'string' ? { pre } : {}),
         ...(num('tokenizer.ggml.bos_token_id') !== undefined ? { bosId: num('tokenizer.ggml.bos_token_id')! } : {}),
         ...(num('tokenizer.ggml.eos_token_id') !== undefined ? { eosId: num('tokenizer.ggml.eos_token_id')! } : {}),
         ...(num('tokenizer.ggml.eot_token_id') !== undefined ? { eotId: num('tokenizer.ggml.eot_token_id')! } : {}),
         ...(typeof addBos === 'boolean' ? { addBos } : {}),
-      });
+      }));
       if (this.tokenizerCache.vocabSize !== this.info.hparams.nVocab) {
         throw new Error(
           `${this.path}: the tokenizer has ${this.tokenizerCache.vocabSize} tokens but the model ${this.info.hparams.nVocab}`,
@@ -127,6 +133,16 @@ export class BitnetModel implements SessionModel {
       }
     }
     return this.tokenizerCache;
+  }
+
+  /** Runs f, naming the model file in what it throws (a bad tokenizer table is a bad file). */
+  private named<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof Error && !err.message.startsWith(this.path)) err.message = `${this.path}: ${err.message}`;
+      throw err;
+    }
   }
 
   /** The token ids a prompt input stands for. */

@@ -275,14 +275,20 @@ export class Session {
   }
 
   /** The next token among those the constraint allows: the most likely candidates are checked first,
-   * in widening rounds, and the sampler draws among the allowed ones as it would among all. */
+   * in widening rounds, and the sampler draws among the allowed ones as it would among all. When none of
+   * the likely ones fits, the single-byte tokens, which can spell any text, come before the whole
+   * vocabulary: a hostile schema (hundreds of enum members alive at once) makes every check costly, and
+   * 128,000 of them per token held the event loop for tens of seconds. */
   private sampleConstrained(sampler: NativeSampler, constraint: TokenConstraint): number {
     const tokenizer = this.model.tokenizer;
-    for (const n of [32, 1024, tokenizer.vocabSize]) {
-      const ranked = sampler.rank(this.ctx, Math.min(n, tokenizer.vocabSize));
-      const allowed = ranked.filter((id) => (tokenizer.stopIds.has(id) ? constraint.complete : constraint.allows(tokenizer.bytesOf(id))));
+    const fits = (id: number) => (tokenizer.stopIds.has(id) ? constraint.complete : constraint.allows(tokenizer.bytesOf(id)));
+    for (const n of [32, 1024]) {
+      const allowed = sampler.rank(this.ctx, Math.min(n, tokenizer.vocabSize)).filter(fits);
       if (allowed.length) return sampler.sampleFrom(this.ctx, allowed);
-      if (n >= tokenizer.vocabSize) break;
+    }
+    for (const candidates of [Int32Array.from([...tokenizer.singleByteIds, ...tokenizer.stopIds]), null]) {
+      const allowed = (candidates ?? sampler.rank(this.ctx, tokenizer.vocabSize)).filter(fits);
+      if (allowed.length) return sampler.sampleFrom(this.ctx, allowed);
     }
     return -1; // nothing may come next
   }

@@ -81,3 +81,10 @@ test('the MQTT power command payload: a number, "off", or a JSON power command',
   t.regex(parsePowerPayload('lots') as string, /a budget in watts/);
   t.regex(parsePowerPayload('{"max_temp_c": 500}') as string, /max_temp_c must be <= 150/);
 });
+
+test('a request nested 100,000 deep is refused without exhausting the stack', (t) => {
+  const deep = `{"prompt":"hi","format":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`;
+  const r = parseMessage(deep);
+  t.is(r.kind, 'invalid');
+  t.regex((r as { message: string }).message, /format nests deeper than 32 levels/);
+});
