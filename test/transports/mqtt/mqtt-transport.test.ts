@@ -369,7 +369,7 @@ test('Home Assistant: retained device discovery, sent again when HA comes online
   t.is(answer.prompt, 'Tell me a very long story about the garden');
   t.true(answer.tokens > 0 && answer.tokens < 100000, 'the cancel button stopped the answer');
   t.true(answer.state.length <= 255);
-  t.truthy(d.logs.find((l) => l.message === 'request done' && l['stop'] === 'cancelled'));
+  t.truthy(await d.waitForLog((l) => l.message === 'request done' && l['stop'] === 'cancelled')); // the log line may follow the answer
 
   await d.stop();
   await execFileAsync(process.execPath, [CLI, 'ha-remove', '--config', d.configFile]);
