@@ -210,17 +210,19 @@ test('the prompt cache: two clients with their own long system prompt, interleav
   t.true(state.prompt_cache_tokens > 300);
 });
 
+/** One request with a long system prompt on a connection of its own: its done event. */
+async function askOnce(d: Daemon, id: string, system: string, prompt: string): Promise<DoneEvent> {
+  const c = await SocketClient.connect(d.socketPath);
+  c.send({ id, system, prompt, max_tokens: 3 });
+  const done = (await c.answer(id)) as DoneEvent;
+  c.close();
+  return done;
+}
+
 test('the prompt cache outlives a restart: saved at the stop, read back at the start, the same prompt starts from it', async (t) => {
   const cacheDir = mkdtempSync(join(tmpdir(), 'bitnetd-pc-'));
   const config = { cache: { dir: cacheDir } };
-  const system = 'You control the lights of the kitchen, the hall and the porch. '.repeat(15);
-  const ask = async (d: Daemon, id: string) => {
-    const c = await SocketClient.connect(d.socketPath);
-    c.send({ id, system, prompt: 'Kitchen on', max_tokens: 3 });
-    const done = (await c.answer(id)) as DoneEvent;
-    c.close();
-    return done;
-  };
+  const ask = (d: Daemon, id: string) => askOnce(d, id, 'You control the lights of the kitchen, the hall and the porch. '.repeat(15), 'Kitchen on');
   const first = await Daemon.start({ model: await tiny(), config });
   t.is((await ask(first, 'before')).cached_tokens, 0);
   t.is(await first.stop(), 0);
@@ -238,14 +240,7 @@ test('the prompt cache outlives a restart: saved at the stop, read back at the s
 test('a power cut loses at most cache.save_idle_s of the prompt cache: saved when idle, read back after SIGKILL', async (t) => {
   const cacheDir = mkdtempSync(join(tmpdir(), 'bitnetd-pc-'));
   const config = { cache: { dir: cacheDir, save_idle_s: 1 } };
-  const system = 'You control the heating of the living room and the bedrooms. '.repeat(15);
-  const ask = async (d: Daemon, id: string) => {
-    const c = await SocketClient.connect(d.socketPath);
-    c.send({ id, system, prompt: 'Warmer please', max_tokens: 3 });
-    const done = (await c.answer(id)) as DoneEvent;
-    c.close();
-    return done;
-  };
+  const ask = (d: Daemon, id: string) => askOnce(d, id, 'You control the heating of the living room and the bedrooms. '.repeat(15), 'Warmer please');
   const first = await Daemon.start({ model: await tiny(), config });
   t.is((await ask(first, 'before')).cached_tokens, 0);
   const saved = await first.waitForLog((l) => l.message === 'prompt cache: saved' && l['when'] === 'idle', 20_000);

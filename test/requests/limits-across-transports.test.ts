@@ -1,7 +1,8 @@
 // One door for every request: the same oversize and malformed requests, sent over every way into the
 // daemon (the socket, the MQTT request topic, Home Assistant's prompt topic, Ollama's chat and generate,
 // Wyoming, the command line), are refused with the same limit, named in a clear error, on each. What a
-// transport cannot express (a Wyoming transcript has no tools) is not sent to it.
+// transport cannot express (a Wyoming transcript has no tools) is not sent to it. The tests run one after
+// another: the first counts what reached the engine while it runs.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
@@ -163,9 +164,11 @@ const cli: Sender = (request) => {
 
 const TRANSPORTS: Record<string, Sender> = { socket, mqtt: mqttRequest, 'ha prompt': haPrompt, 'ollama chat': ollamaChat, 'ollama generate': ollamaGenerate, wyoming, cli };
 
-test('every transport refuses the same oversize and malformed requests with the same limit and a clear error', async (t) => {
+test.serial('every transport refuses the same oversize and malformed requests with the same limit and a clear error', async (t) => {
   let n = 0;
   const sent: Record<string, number> = {};
+  const ran = () => daemon.logs.filter((l) => l.message === 'request done' || l.message === 'request failed').length;
+  const ranBefore = ran();
   for (const c of CASES) {
     for (const [transport, send] of Object.entries(TRANSPORTS)) {
       const answer = send(c.request, n++);
@@ -178,11 +181,11 @@ test('every transport refuses the same oversize and malformed requests with the 
   t.deepEqual(Object.keys(sent).sort(), Object.keys(TRANSPORTS).sort(), 'every transport was sent at least one case');
   t.log(Object.entries(sent).map(([k, v]) => `${k}: ${v}`).join(', '));
   // Nothing was generated for any of them, and the daemon still answers a good request.
-  t.falsy(daemon.logs.find((l) => l.message === 'request started'), 'no refused request reached the engine');
+  t.is(ran(), ranBefore, 'no refused request reached the engine');
   t.is(await socket({ prompt: 'hi', max_tokens: 2, temperature: 0 }, n++), 'answered done');
 });
 
-test('malformed bodies are named as such on every JSON transport', async (t) => {
+test.serial('malformed bodies are named as such on every JSON transport', async (t) => {
   const c = await SocketClient.connect(daemon.socketPath);
   c.send('{"prompt": "hi",');
   t.regex(((await c.answer(null)) as { message: string }).message, /not JSON/);
@@ -194,7 +197,7 @@ test('malformed bodies are named as such on every JSON transport', async (t) => 
   t.regex(((await res.json()) as { error: string }).error, /not JSON/);
 });
 
-test('binary garbage, broken UTF-8 and a lying Content-Length: a clear error on each, and every transport serves the next request', async (t) => {
+test.serial('binary garbage, broken UTF-8 and a lying Content-Length: a clear error on each, and every transport serves the next request', async (t) => {
   const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256).filter((b) => b !== 10));
   // Socket: a line of garbage, then a prompt with bytes that are not UTF-8 (read as U+FFFD, served).
   const c = await SocketClient.connect(daemon.socketPath);
@@ -235,7 +238,7 @@ test('binary garbage, broken UTF-8 and a lying Content-Length: a clear error on 
   t.is(daemon.proc.exitCode, null);
 });
 
-test('special-token text in a prompt stays text', async (t) => {
+test.serial('special-token text in a prompt stays text', async (t) => {
   const c = await SocketClient.connect(daemon.socketPath);
   c.send({ id: 'plain', prompt: 'Hi', max_tokens: 1, temperature: 0 });
   const plain = (await c.answer('plain')) as { prompt_tokens: number };
@@ -245,4 +248,30 @@ test('special-token text in a prompt stays text', async (t) => {
   t.is(forged.type, 'done');
   // As text, each marker is several tokens; forged special tokens would be one each.
   t.true(forged.prompt_tokens - plain.prompt_tokens > 2 + 4, `${forged.prompt_tokens} vs ${plain.prompt_tokens} prompt tokens`);
+});
+
+test.serial('a schema at the limits does not starve the others: status answers within seconds while it decodes', async (t) => {
+  const format = { type: 'string', enum: many(LIMITS.enumValues, (i) => `option number ${i} of a long list of choices`) };
+  const c = await SocketClient.connect(daemon.socketPath);
+  const probe = await SocketClient.connect(daemon.socketPath);
+  c.send({ id: 'hostile', prompt: 'pick one', format, max_tokens: 16 });
+  const answered = c.answer('hostile', 120_000);
+  let finished = false;
+  void answered.then(() => (finished = true));
+  let worst = 0;
+  for (let i = 0; !finished && i < 400; i++) {
+    const t0 = performance.now();
+    probe.send({ id: `status-${i}`, status: {} });
+    await probe.answer(`status-${i}`, 120_000);
+    worst = Math.max(worst, performance.now() - t0);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const done = (await answered) as { type: string; text: string };
+  c.close();
+  probe.close();
+  t.is(done.type, 'done');
+  t.true(format.enum.includes(JSON.parse(done.text.trim()) as string), `the answer is one of the enum: ${done.text}`);
+  // Checking the whole vocabulary for every token held the event loop for up to 29 s (systemd's watchdog: 30).
+  t.true(worst < 3_000, `the slowest status answer took ${Math.round(worst)} ms`);
+  t.log(`slowest status answer while decoding: ${Math.round(worst)} ms`);
 });
