@@ -13,7 +13,8 @@ test.before(async () => {
 });
 test.after.always(() => daemon?.stop());
 
-test('a 449-turn conversation keeps its newest turns that fit, prepared in a moment', async (t) => {
+// Serial: the half-million-token prompt below keeps the one engine busy, and this test times its request.
+test.serial('a 449-turn conversation keeps its newest turns that fit, prepared in a moment', async (t) => {
   const c = await SocketClient.connect(daemon.socketPath);
   const messages = Array.from({ length: 449 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'turn on the kitchen light please '.repeat(20)}` }));
   const t0 = performance.now();
@@ -23,12 +24,14 @@ test('a 449-turn conversation keeps its newest turns that fit, prepared in a mom
   c.close();
   t.is(done.type, 'done');
   t.true(done.prompt_tokens > 0 && done.prompt_tokens <= 256 * 0.75, `${done.prompt_tokens} prompt tokens fit the 256-token context with room for the answer`);
-  // Tokenizing the history once per dropped turn took 25 s here; once per message, well under a second.
-  t.true(ms < 8_000, `answered in ${Math.round(ms)} ms`);
+  // Tokenizing the history once per dropped turn took 25 s here; once per message, 0.25 s. The bound leaves
+  // room for a loaded CI machine (8 s was seen there while the other test shared the engine) and still
+  // catches the quadratic version.
+  t.true(ms < 15_000, `answered in ${Math.round(ms)} ms`);
   t.log(`449 turns fitted and answered in ${Math.round(ms)} ms`);
 });
 
-test('a prompt of half a million tokens is refused as too long, not as a crash', async (t) => {
+test.serial('a prompt of half a million tokens is refused as too long, not as a crash', async (t) => {
   const c = await SocketClient.connect(daemon.socketPath);
   // Characters the vocabulary has no merges for: a token or more each.
   const prompt = Array.from({ length: 250_000 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20000))).join('');
