@@ -12,6 +12,7 @@ export async function loadPromptCache(store: PromptCacheStore, cache: PromptCach
   try {
     const loaded = await store.load(cache);
     for (const r of loaded.refused) log.warn(`prompt cache: not reusing ${r.reason}`, { file: r.file });
+    if (loaded.leftovers) log.info('prompt cache: removed what an interrupted save left', { files: loaded.leftovers, dir: store.dir });
     if (loaded.loaded) log.info('prompt cache: read back', { prompts: loaded.loaded, tokens: loaded.tokens, ms: Math.round(performance.now() - t0), dir: store.dir });
   } catch (err) {
     log.warn(`prompt cache: cannot read the saved one, starting empty: ${(err as Error).message}`);

@@ -1,9 +1,9 @@
 // The daemon's life: start-up errors and their exit statuses, systemd notifications, journal logs,
 // reload on SIGHUP, graceful stop on SIGTERM, and load against a full queue.
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { copyFileSync, existsSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Daemon } from './helpers/daemon.js';
@@ -252,6 +252,55 @@ test('a power cut loses at most cache.save_idle_s of the prompt cache: saved whe
   t.like(second.logs.find((l) => l.message === 'prompt cache: read back'), { prompts: 1, tokens: saved['tokens'] });
   const after = await ask(second, 'after');
   t.is(after.cached_tokens, after.prompt_tokens - 1, 'the whole prompt but its last token came from the saved cache');
+});
+
+test('SIGKILL in the middle of a prompt-cache save: the next start removes the half-written file and serves', async (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'bitnetd-pc-'));
+  const config = { cache: { dir: cacheDir, save_idle_s: 1 } };
+  const first = await Daemon.start({ model: await tiny(), config });
+  // The save's temporary file is a pipe nobody reads: the save starts and cannot finish, so the kill
+  // below lands inside it, every time.
+  execFileSync('mkfifo', [join(cacheDir, 'prompt-0.kv.tmp')]);
+  await askOnce(first, 'before', 'You control the blinds of the living room and the bedrooms. '.repeat(15), 'Close them');
+  await new Promise((r) => setTimeout(r, 3_000)); // save_idle_s 1: the save has begun by now
+  t.falsy(first.logs.find((l) => l.message.startsWith('prompt cache: saved') || l.message.startsWith('prompt cache: cannot save')), 'the save is still running');
+  first.proc.kill('SIGKILL');
+  await first.exited;
+  t.deepEqual(readdirSync(cacheDir), ['prompt-0.kv.tmp'], 'what the kill left');
+
+  const second = await daemon({ model: await tiny(), config });
+  t.like(second.logs.find((l) => l.message === 'prompt cache: removed what an interrupted save left'), { files: 1 });
+  t.deepEqual(readdirSync(cacheDir), []);
+  t.is((await askOnce(second, 'after', 'You control the blinds. ', 'Open them')).type, 'done');
+});
+
+test('a full disk under the prompt cache: the idle save fails with a warning, nothing is left behind, serving goes on', async (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'bitnetd-pc-'));
+  const d = await daemon({ model: await tiny(), config: { cache: { dir: cacheDir, save_idle_s: 1 } } });
+  symlinkSync('/dev/full', join(cacheDir, 'prompt-0.kv.tmp')); // its writes fail with ENOSPC, as on a full disk
+  await askOnce(d, 'before', 'You control the washing machine and the dryer. '.repeat(15), 'Start the wash');
+  const warning = await d.waitForLog((l) => l.message.startsWith('prompt cache: cannot save it'), 20_000);
+  t.regex(warning.message, /No space left on device|ENOSPC/);
+  t.deepEqual(readdirSync(cacheDir), [], 'no half-written file fills the disk');
+  t.is((await askOnce(d, 'after', 'You control the dryer. ', 'Is it done?')).type, 'done');
+});
+
+test('a torn prompt-cache file (a power cut with the writes out of order) is refused and removed; the daemon starts and serves', async (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'bitnetd-pc-'));
+  const config = { cache: { dir: cacheDir } };
+  const system = 'You control the garden sprinklers and the pond pump. '.repeat(15);
+  const first = await Daemon.start({ model: await tiny(), config });
+  await askOnce(first, 'before', system, 'Water the lawn');
+  t.is(await first.stop(), 0);
+  const file = join(cacheDir, 'prompt-0.kv');
+  truncateSync(file, Math.floor(statSync(file).size / 2));
+
+  const second = await daemon({ model: await tiny(), config });
+  const refused = second.logs.find((l) => l.level === 'warn' && l.message.startsWith('prompt cache: not reusing'));
+  t.like(refused, { file: 'prompt-0.kv' });
+  t.false(existsSync(file), 'the torn file is gone');
+  const after = await askOnce(second, 'after', system, 'Water the lawn');
+  t.is(after.cached_tokens, 0, 'nothing was taken from the torn file');
 });
 
 test('a model file truncated under the running daemon: the request fails saying so, and the daemon exits 65 for a restart', async (t) => {

@@ -11,6 +11,7 @@ import type { PromptCache } from './prompt-cache.js';
 import type { Session } from './session.js';
 
 const FILE = /^prompt-(\d+)\.kv$/;
+const TMP_SUFFIX = '.kv.tmp';
 
 export interface SaveReport {
   /** Sessions on disk now (written or kept). */
@@ -26,6 +27,8 @@ export interface LoadReport {
   loaded: number;
   tokens: number;
   refused: { file: string; reason: string }[];
+  /** Half-written files of a save that was killed (a power cut, SIGKILL), removed. */
+  leftovers: number;
 }
 
 /** What the keys and values were computed with: the model file as it is now, and this engine. */
@@ -45,13 +48,18 @@ export class PromptCacheStore {
 
   /** Reads the newest saved sessions (as many as the cache has slots for) into it. */
   async load(cache: PromptCache): Promise<LoadReport> {
-    const report: LoadReport = { loaded: 0, tokens: 0, refused: [] };
-    let names: string[];
+    const report: LoadReport = { loaded: 0, tokens: 0, refused: [], leftovers: 0 };
+    let all: string[];
     try {
-      names = readdirSync(this.dir).filter((n) => FILE.test(n));
+      all = readdirSync(this.dir);
     } catch {
       return report; // nothing saved yet
     }
+    for (const name of all.filter((n) => n.endsWith(TMP_SUFFIX))) {
+      unlinkQuietly(join(this.dir, name));
+      report.leftovers++;
+    }
+    const names = all.filter((n) => FILE.test(n));
     // Oldest first, so that the newest ends up the most recently used.
     const byAge = names.map((name) => ({ name, mtime: statSync(join(this.dir, name)).mtimeMs })).sort((a, b) => a.mtime - b.mtime);
     const room = byAge.slice(-cache.slotCount);
@@ -113,7 +121,7 @@ export class PromptCacheStore {
       report.saved++;
       report.tokens += session.cachedTokens.length;
     }
-    for (const name of readdirSync(this.dir)) if (!keep.has(name) && (FILE.test(name) || name.endsWith('.kv.tmp'))) unlinkQuietly(join(this.dir, name));
+    for (const name of readdirSync(this.dir)) if (!keep.has(name) && (FILE.test(name) || name.endsWith(TMP_SUFFIX))) unlinkQuietly(join(this.dir, name));
     report.ms = Math.round(performance.now() - t0);
     return report;
   }

@@ -39,7 +39,7 @@ test('saved sessions come back in a new cache, most recent first, and answer as 
 
   const after = newCache(model);
   const loaded = await new PromptCacheStore(d, STAMP).load(after);
-  t.deepEqual(loaded, { loaded: 2, tokens: saved.tokens, refused: [] });
+  t.deepEqual(loaded, { loaded: 2, tokens: saved.tokens, refused: [], leftovers: 0 });
   t.deepEqual(after.recent().map((s) => [...s.cachedTokens]), held, 'the same tokens, in the same recency order');
   t.is(after.bytes(), before.bytes());
 

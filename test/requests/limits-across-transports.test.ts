@@ -197,7 +197,7 @@ test.serial('malformed bodies are named as such on every JSON transport', async 
   t.regex(((await res.json()) as { error: string }).error, /not JSON/);
 });
 
-test.serial('binary garbage, broken UTF-8 and a lying Content-Length: a clear error on each, and every transport serves the next request', async (t) => {
+test.serial('binary garbage, broken UTF-8, a lying Content-Length and lying Wyoming frame lengths: a clear error on each, and every transport serves the next request', async (t) => {
   const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256).filter((b) => b !== 10));
   // Socket: a line of garbage, then a prompt with bytes that are not UTF-8 (read as U+FFFD, served).
   const c = await SocketClient.connect(daemon.socketPath);
@@ -226,6 +226,32 @@ test.serial('binary garbage, broken UTF-8 and a lying Content-Length: a clear er
   const told = await w.next();
   t.is(told.type, 'error');
   await w.waitClosed();
+  // Wyoming frames whose lengths lie: each is told why and closed.
+  const transcript = JSON.stringify({ text: 'hi' });
+  const lyingFrames: [string, string, RegExp][] = [
+    ['a negative data_length', `{"type":"transcript","data_length":-1}\n${transcript}`, /"data_length" is not a byte count/],
+    ['a fractional payload_length', `{"type":"transcript","payload_length":1.5}\n`, /"payload_length" is not a byte count/],
+    ['a data_length beyond the limit', `{"type":"transcript","data_length":${2 ** 40}}\n`, /an event of \d+ bytes \(the limit is/],
+    ['a data_length shorter than the data', `{"type":"transcript","data_length":3}\n${transcript}\n`, /the header line is|not a JSON object/],
+  ];
+  for (const [what, bytes, reason] of lyingFrames) {
+    const lying = await WyomingClient.connect(wyomingPort);
+    lying.sock.write(bytes);
+    const answer = await lying.next();
+    t.is(answer.type, 'error', what);
+    t.regex(String(answer.data['text']), reason, what);
+    lying.close();
+  }
+  // A data_length longer than what comes, then a hang-up: nothing to answer, nothing harmed.
+  const short = await WyomingClient.connect(wyomingPort);
+  short.sock.end(`{"type":"transcript","data_length":1000}\n${transcript}`);
+  await short.waitClosed();
+  // Broken UTF-8 in an MQTT and an HTTP prompt is read as replacement characters and served.
+  const brokenUtf8 = (json: string): Buffer => Buffer.concat([Buffer.from(json.slice(0, json.indexOf('caf') + 3)), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(json.slice(json.indexOf('caf') + 3))]);
+  await mqtt.client.publishAsync(`bitnetd/${daemon.nodeId}/request`, brokenUtf8('{"id":"utf-mqtt","prompt":"caf","max_tokens":1}'), { qos: 1, properties: { responseTopic: 'limits/utf' } });
+  t.is((await mqtt.final('limits/utf')).event.type, 'done');
+  const utfHttp = await fetch(`${httpUrl}/api/generate`, { method: 'POST', body: brokenUtf8('{"model":"bitnet-b1.58-2b-4t","prompt":"caf","stream":false,"options":{"num_predict":1}}') });
+  t.is(utfHttp.status, 200);
   // Every transport still answers.
   t.is(await socket({ prompt: 'hi', max_tokens: 1 }, 9001), 'answered done');
   t.is(await mqttRequest({ prompt: 'hi', max_tokens: 1 }, 9002), 'answered done');

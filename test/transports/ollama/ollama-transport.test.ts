@@ -3,20 +3,25 @@
 // tools, and an AI Task with a JSON schema), and what other Ollama clients rely on.
 import test from 'ava';
 import { Ajv } from 'ajv';
+import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import type { OllamaChatChunk, OllamaModelEntry } from '../../../daemon/transports/ollama/protocol.js';
 import { Daemon } from '../../helpers/daemon.js';
 import { freePort } from '../../helpers/mosquitto.js';
+import { CLI } from '../../helpers/paths.js';
 import { syntheticModel } from '../../helpers/models.js';
 
+const execFileAsync = promisify(execFile);
 const cleanups: (() => Promise<unknown>)[] = [];
 test.after.always(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-async function server(http: Record<string, unknown> = {}): Promise<{ d: Daemon; url: string }> {
+async function server(http: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<{ d: Daemon; url: string }> {
   const port = await freePort();
-  const d = await Daemon.start({ model: await syntheticModel('tiny', 'official'), config: { http: { port, ...http } } });
+  const d = await Daemon.start({ model: await syntheticModel('tiny', 'official'), config: { ...config, http: { port, ...http } } });
   cleanups.push(() => d.stop());
   return { d, url: `http://127.0.0.1:${port}` };
 }
@@ -143,9 +148,28 @@ test('errors as Ollama gives them: an unknown model is 404 "try pulling it first
   t.false(d.logs.some((l) => l.level === 'error'));
 });
 
-test('with http.token, requests need the bearer token; a client hanging up mid-answer cancels it', async (t) => {
-  const { d, url } = await server({ token: 's3cret' });
+test('/api/pull never fetches a URL or touches a path the client names: anything but the served model is 404', async (t) => {
+  const { url } = await server();
+  let fetched = 0;
+  const lure = createServer((sock) => {
+    fetched++;
+    sock.destroy();
+  });
+  await new Promise<void>((resolve) => lure.listen(0, '127.0.0.1', resolve));
+  const lureUrl = `http://127.0.0.1:${(lure.address() as AddressInfo).port}/model.gguf`;
+  for (const model of [lureUrl, '/etc/passwd', '../../../../etc/shadow', 'hf.co/microsoft/bitnet-b1.58-2B-4T-gguf', 'file:///etc/passwd']) {
+    const res = await post(`${url}/api/pull`, { model, insecure: true, stream: false });
+    t.is(res.status, 404, model);
+    t.regex(((await res.json()) as { error: string }).error, /not found/, model);
+  }
+  lure.close();
+  t.is(fetched, 0, 'nothing was fetched');
+});
+
+test('with http.token, requests need the bearer token, which is never logged; a client hanging up mid-answer cancels it', async (t) => {
+  const { d, url } = await server({ token: 's3cret' }, { log: { level: 'debug' } });
   t.is((await fetch(`${url}/api/tags`)).status, 401);
+  t.is((await fetch(`${url}/api/tags`, { headers: { authorization: 'Bearer s3cret-wrong' } })).status, 401);
   t.is((await fetch(`${url}/api/tags`, { headers: { authorization: 'Bearer s3cret' } })).status, 200);
   const abort = new AbortController();
   const res = await post(`${url}/api/chat`, { model: 'bitnet-b1.58-2b-4t', messages: [{ role: 'user', content: 'Tell me a long story' }], options: { num_predict: 100000, seed: 1 } }, { authorization: 'Bearer s3cret' });
@@ -155,6 +179,10 @@ test('with http.token, requests need the bearer token; a client hanging up mid-a
   await reader.cancel();
   const done = await d.waitForLog((l) => l.message === 'request done' && l['stop'] === 'cancelled', 30_000);
   t.true((done['tokens'] as number) < 100000);
+  t.true(d.logs.some((l) => l.level === 'debug'), 'logging at debug level');
+  t.false(d.stderr.includes('s3cret'), 'the token is in no log line, at debug level either');
+  const printed = await execFileAsync(process.execPath, [CLI, 'config', '--print', '--config', d.configFile]);
+  t.false(printed.stdout.includes('s3cret'), 'nor in config --print');
 });
 
 /** A GET with the headers a browser would send (fetch may not set Host). */
