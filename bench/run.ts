@@ -8,8 +8,10 @@ import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { loadAddon } from '../daemon/engine/index.js';
 import { SHAPES, writeSyntheticModel } from '../daemon/synth/synthetic-model.js';
 import { headAccuracy } from './head-accuracy.js';
+import { constrainedTiming } from './constrained.js';
 import { promptCacheTiming } from './prompt-cache.js';
 import type { Measurement } from './measure.js';
 
@@ -18,11 +20,12 @@ const program = new Command('bench')
   .description('measure bitnetd on a 2B4T-shaped synthetic model')
   .option('--model <path>', 'model file (default: the synthetic 2B4T-shaped file, made on first use)')
   .option('--threads <list>', 'thread counts, comma-separated (default: 1, 2 and all cores)')
+  .option('--kernels <list>', 'kernel sets, comma-separated, each forced with BITNETD_KERNEL (default: every SIMD set this CPU runs)')
   .option('--repeats <n>', 'repeats of every figure (median and spread are reported)', Number, 3)
   .option('--context <n>', 'context size', Number, 2048)
   .option('--out <file>', 'JSON results', join(ROOT, '.cache', 'bench', 'latest.json'))
   .parse();
-const opts = program.opts<{ model?: string; threads?: string; repeats: number; context: number; out: string }>();
+const opts = program.opts<{ model?: string; threads?: string; kernels?: string; repeats: number; context: number; out: string }>();
 
 async function benchModel(): Promise<string> {
   if (opts.model) return opts.model;
@@ -55,16 +58,20 @@ const headElements = head.bytes / 2; // of the F16 output matrix
 const headBytes = { f16: head.bytes, q8: headElements + (headElements / 32) * 4 }; // int8 plus one float scale per 32
 const bytesPerToken = (h: 'f16' | 'q8') => ternaryBytes + headBytes[h];
 
+// Every kernel set is measured (a host with AVX-512 also runs the AVX2 set, forced), the best with
+// both heads, the others with the q8 head the daemon uses.
+const available = loadAddon().kernels.filter((k) => k !== 'scalar');
+const kernels = opts.kernels ? opts.kernels.split(',') : available.length ? available : ['scalar'];
 const results: Measurement[] = [];
-for (const headMode of ['q8', 'f16'] as const) {
+for (const [k, kernel] of kernels.entries()) for (const headMode of k === 0 ? (['q8', 'f16'] as const) : (['q8'] as const)) {
   for (const threads of threadCounts) {
-    process.stderr.write(`measuring ${headMode} head, ${threads} thread(s), ${opts.repeats} repeats...\n`);
+    process.stderr.write(`measuring ${kernel} kernels, ${headMode} head, ${threads} thread(s), ${opts.repeats} repeats...\n`);
     const out = execFileSync(
       process.execPath,
       // With the node flag the daemon runs with (systemd/bitnetd.service), so that peak RSS is the daemon's.
       ['--max-semi-space-size=2', join(ROOT, 'dist/bench/measure.js'), '--model', modelPath, '--threads', String(threads), '--head', headMode,
         '--repeats', String(opts.repeats), '--context', String(opts.context)],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BITNETD_KERNEL: kernel } },
     );
     results.push(JSON.parse(out) as Measurement);
   }
@@ -73,6 +80,8 @@ process.stderr.write('comparing the q8 head with the exact f16 one over 512 teac
 const accuracy = await headAccuracy(modelPath, 512);
 process.stderr.write('timing the first token with and without a prompt-cache hit (a 1,500-token system prompt)...\n');
 const cacheTiming = await promptCacheTiming(modelPath, Math.min(2, all));
+process.stderr.write('constrained decoding (a Home Assistant tool call, an AI Task schema) interleaved with free decoding...\n');
+const constrained = await constrainedTiming(modelPath, Math.min(2, all), opts.repeats);
 
 // Each tg128 run against the bandwidth probed right before it.
 const shares = (r: Measurement) => r.tg128.map((tg, i) => (bytesPerToken(r.head as 'f16' | 'q8') * tg) / (r.bandwidth_gbs[i]! * 1e9));
@@ -109,7 +118,14 @@ console.log(
     `${cacheTiming.hit_ms} ms on a hit (${(cacheTiming.miss_ms / cacheTiming.hit_ms).toFixed(0)}x), ${cacheTiming.hit_after_other_ms} ms after another client's prompt; ` +
     `saved across a restart: ${cacheTiming.saved_mb} MB written in ${cacheTiming.save_ms} ms, read back in ${cacheTiming.load_ms} ms (page cache), then ${cacheTiming.hit_after_restart_ms} ms`,
 );
+console.log(`constrained decoding, ${Math.min(2, all)} threads, random weights (the worst case: every token drawn from the constraint's list), free decoding ${constrained.free_tok_s.toFixed(1)} tok/s:`);
+for (const r of constrained.runs) {
+  console.log(
+    `  ${r.name}: ${r.decode_tok_s.toFixed(1)} tok/s (${r.vs_free.toFixed(2)}x free), finding the allowed tokens ${r.mask_ms_per_token.toFixed(2)} ms/token ` +
+      `(${(r.mask_share * 100).toFixed(1)} % of a free token's time), over ${r.tokens} tokens`,
+  );
+}
 
 mkdirSync(dirname(opts.out), { recursive: true });
-writeFileSync(opts.out, JSON.stringify({ date: new Date().toISOString(), model: modelPath, bytes_per_token: { f16: bytesPerToken('f16'), q8: bytesPerToken('q8') }, head_accuracy: accuracy, prompt_cache: cacheTiming, cpu: cpus()[0]?.model, cores: all, results }, null, 2) + '\n');
+writeFileSync(opts.out, JSON.stringify({ date: new Date().toISOString(), model: modelPath, bytes_per_token: { f16: bytesPerToken('f16'), q8: bytesPerToken('q8') }, head_accuracy: accuracy, prompt_cache: cacheTiming, constrained, cpu: cpus()[0]?.model, cores: all, results }, null, 2) + '\n');
 console.log(`JSON: ${opts.out}`);

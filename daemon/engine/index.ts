@@ -22,4 +22,6 @@ export { chatMessageTokens, formatChat, joinChat, type ChatMessage, type ChatRol
 export { DEFAULT_SAMPLING, type SamplingOptions } from './sampling.js';
 export type { TokenConstraint } from './constraints/token-constraint.js';
 export { JsonConstraint, type JsonSchema } from './constraints/json-constraint.js';
-export { parseToolCall, ToolCallConstraint, toolsPrompt, type ToolCall, type ToolSpec } from './constraints/tool-calls.js';
+export { boundsAdmit, MAX_NUMBER_CHARS, numberBounds } from './constraints/number-bounds.js';
+export { parseToolCall, ToolCallConstraint, toolCallSchema, toolsPrompt, type ToolCall, type ToolSpec } from './constraints/tool-calls.js';
+export { vocabIndex, type VocabIndex } from './constraints/vocab-index.js';

@@ -2,6 +2,7 @@
 import { Detokenizer } from './tokenizer/detokenizer.js';
 import { loadAddon, type NativeContext, type NativeModel, type NativeSampler } from './addon/native.js';
 import type { TokenConstraint } from './constraints/token-constraint.js';
+import { vocabIndex } from './constraints/vocab-index.js';
 import type { PromptInput } from './prompt-input.js';
 import { resolveSampling, type SamplingOptions } from './sampling.js';
 import { StopStrings } from './stop-strings.js';
@@ -82,6 +83,8 @@ export class Session {
   /** The tokens whose keys and values are in the cache, in order. */
   private cached: number[] = [];
   private busy = false;
+  /** Allowed tokens and stop tokens together, for a constrained draw (reused: up to a vocabulary of ids). */
+  private candidates = new Int32Array(0);
 
   constructor(private readonly model: SessionModel, options: SessionOptions) {
     const max = model.contextLength;
@@ -274,23 +277,20 @@ export class Session {
     };
   }
 
-  /** The next token among those the constraint allows: the most likely candidates are checked first,
-   * in widening rounds, and the sampler draws among the allowed ones as it would among all. When none of
-   * the likely ones fits, the single-byte tokens, which can spell any text, come before the whole
-   * vocabulary: a hostile schema (hundreds of enum members alive at once) makes every check costly, and
-   * 128,000 of them per token held the event loop for tens of seconds. */
+  /** The next token among those the constraint allows, drawn as the sampler would draw among all of
+   * them: the constraint finds them from its state (vocab-index.ts, trie-walk.ts) without trying the
+   * 128,000 tokens one by one. Stop tokens may come where the answer is whole. */
   private sampleConstrained(sampler: NativeSampler, constraint: TokenConstraint): number {
     const tokenizer = this.model.tokenizer;
-    const fits = (id: number) => (tokenizer.stopIds.has(id) ? constraint.complete : constraint.allows(tokenizer.bytesOf(id)));
-    for (const n of [32, 1024]) {
-      const allowed = sampler.rank(this.ctx, Math.min(n, tokenizer.vocabSize)).filter(fits);
-      if (allowed.length) return sampler.sampleFrom(this.ctx, allowed);
+    let allowed = constraint.allowedTokens(vocabIndex(tokenizer));
+    if (constraint.complete) {
+      const n = allowed.length + tokenizer.stopIds.size;
+      if (this.candidates.length < n) this.candidates = new Int32Array(Math.max(n, tokenizer.vocabSize));
+      this.candidates.set(allowed);
+      this.candidates.set([...tokenizer.stopIds], allowed.length);
+      allowed = this.candidates.subarray(0, n);
     }
-    for (const candidates of [Int32Array.from([...tokenizer.singleByteIds, ...tokenizer.stopIds]), null]) {
-      const allowed = (candidates ?? sampler.rank(this.ctx, tokenizer.vocabSize)).filter(fits);
-      if (allowed.length) return sampler.sampleFrom(this.ctx, allowed);
-    }
-    return -1; // nothing may come next
+    return allowed.length ? sampler.sampleFrom(this.ctx, allowed) : -1; // -1: nothing may come next
   }
 
   private async evaluate(tokens: number[]): Promise<void> {

@@ -3,6 +3,7 @@
 // would silently ignore while the answer must match ($ref, allOf, ...), and bounds on the work a hostile
 // schema could make: alternatives, enum members, and the length of the text that completes an answer
 // cut off by the token budget (minItems of a billion would otherwise be written out).
+import { boundsAdmit, MAX_NUMBER_CHARS, numberBounds } from '../engine/index.js';
 import { LIMITS } from './limits.js';
 
 type Schema = Record<string, unknown>;
@@ -14,7 +15,8 @@ const UNSUPPORTED = [
   'unevaluatedProperties', 'unevaluatedItems',
 ];
 const TYPES = ['object', 'array', 'string', 'number', 'integer', 'boolean', 'null'];
-const ENFORCED = 'type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf, oneOf, nullable, maxLength';
+const ENFORCED =
+  'type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf, oneOf, nullable, maxLength, minimum, maximum, exclusiveMinimum, exclusiveMaximum';
 
 class SchemaProblem extends Error {}
 
@@ -70,7 +72,8 @@ function lengthOfType(s: Schema, type: string, where: string): number {
     const item = isSchema(s['items']) ? completionLength(s['items'], `${where}.items`) : 2;
     return 2 + Math.max(1, (s['minItems'] as number | undefined) ?? 0) * (item + 1);
   }
-  return type === 'string' ? 2 : 5;
+  if (type === 'string') return 2;
+  return numberBounds(s) ? MAX_NUMBER_CHARS : 5; // a bounded number is completed to a value within its bounds
 }
 
 /** An alternative of an alternative counts: they are flattened into one list. */
@@ -119,4 +122,16 @@ function checkShape(s: Schema, where: string): void {
     if ((values as unknown[]).length > LIMITS.enumValues) bad(`enum has ${(values as unknown[]).length} values; at most ${LIMITS.enumValues} are allowed`);
   }
   if (s['nullable'] !== undefined && typeof s['nullable'] !== 'boolean') bad('nullable must be true or false');
+  for (const k of ['minimum', 'maximum']) if (s[k] !== undefined && !isFiniteNumber(s[k])) bad(`${k} must be a number`);
+  for (const k of ['exclusiveMinimum', 'exclusiveMaximum']) {
+    if (s[k] !== undefined && !isFiniteNumber(s[k]) && typeof s[k] !== 'boolean') bad(`${k} must be a number (or, as in draft 4, true or false)`);
+  }
+  const bounds = numberBounds(s);
+  if (bounds) {
+    const types = Array.isArray(s['type']) ? (s['type'] as string[]) : [s['type']];
+    const integerOnly = types.includes('integer') && !types.includes('number');
+    if (!boundsAdmit(bounds, integerOnly)) bad(`minimum and maximum leave no ${integerOnly ? 'integer' : 'number'} between them`);
+  }
 }
+
+const isFiniteNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);

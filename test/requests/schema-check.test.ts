@@ -36,6 +36,10 @@ test('keywords of the wrong shape are named', (t) => {
     [{ anyOf: [] }, /format\.anyOf must be a non-empty list of schemas/],
     [{ enum: 'a' }, /format\.enum must be a list/],
     [{ type: 'string', nullable: 'yes' }, /nullable must be true or false/],
+    [{ type: 'number', minimum: '5' }, /format\.minimum must be a number/],
+    [{ type: 'number', exclusiveMaximum: 'no' }, /exclusiveMaximum must be a number \(or, as in draft 4, true or false\)/],
+    [{ type: 'integer', minimum: 0.2, maximum: 0.8 }, /minimum and maximum leave no integer between them/],
+    [{ type: 'number', minimum: 3, exclusiveMaximum: 3 }, /leave no number between them/],
   ];
   for (const [schema, expect] of cases) t.regex(schemaProblem(schema, 'format') ?? 'accepted', expect, JSON.stringify(schema));
 });

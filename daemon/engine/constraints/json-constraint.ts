@@ -6,8 +6,14 @@
 // It is a nondeterministic pushdown recognizer: a set of configurations, each a stack of frames, so that
 // anyOf / oneOf / type lists and enums simply keep several alive. Schemas are a subset of JSON Schema:
 // type (one or a list), properties, required, additionalProperties, items, minItems, maxItems, enum,
-// const, anyOf, oneOf, nullable, maxLength; other keywords are not enforced. {} is any value, "json"
+// const, anyOf, oneOf, nullable, maxLength, minimum, maximum, exclusiveMinimum, exclusiveMaximum; the
+// request check refuses the keywords that are not enforced. {} is any value, "json"
 // mode any object.
+
+import { walkTrie, type TrieRecognizer } from './trie-walk.js';
+import { incompleteTail } from './utf8.js';
+import { SAFE_CONT, SAFE_CUT, type VocabIndex } from './vocab-index.js';
+import { boundedNumberText, canReach, completeNumber, inBounds, MAX_NUMBER_CHARS, numberBounds, type NumberBounds } from './number-bounds.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -27,7 +33,7 @@ type Frame =
   | { k: 'key'; schema: JsonSchema; seen: readonly string[]; text: string; escape: EscapeState }
   | { k: 'array'; schema: JsonSchema; count: number; phase: 'open' | 'next' | 'comma' }
   | { k: 'string'; schema: JsonSchema; text: string; escape: EscapeState }
-  | { k: 'number'; integer: boolean; text: string }
+  | { k: 'number'; integer: boolean; text: string; bounds: NumberBounds | null }
   | { k: 'literal'; rest: string };
 
 type EscapeState = null | '\\' | { hex: number }; // inside an escape: after the backslash, or n of 4 hex digits
@@ -79,7 +85,9 @@ function startValue(schema: JsonSchema, c: string, below: Stack | null): Stack[]
     else if (c === '[' && ok('array')) out.push(push(below, { k: 'array', schema: alt, count: 0, phase: 'open' }));
     else if (c === '"' && ok('string')) out.push(push(below, { k: 'string', schema: alt, text: '', escape: null }));
     else if ((c === '-' || (c >= '0' && c <= '9')) && (ok('number') || ok('integer'))) {
-      out.push(push(below, { k: 'number', integer: type === 'integer', text: c }));
+      const number: Frame = { k: 'number', integer: type === 'integer', text: '', bounds: numberBounds(alt) };
+      const text = stepNumber(number, c);
+      if (text !== null) out.push(push(below, { ...number, text }));
     } else if (c === 't' && ok('boolean')) out.push(push(below, { k: 'literal', rest: 'rue' }));
     else if (c === 'f' && ok('boolean')) out.push(push(below, { k: 'literal', rest: 'alse' }));
     else if (c === 'n' && ok('null')) out.push(push(below, { k: 'literal', rest: 'ull' }));
@@ -139,14 +147,19 @@ function stepText(text: string, escape: EscapeState, c: string): { text: string;
 function stepNumber(f: Extract<Frame, { k: 'number' }>, c: string): string | null {
   const t = f.text + c;
   // Prefixes of -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, or of the integer part alone; the
-  // exponent has two digits at most, so that a number never parses to Infinity.
+  // exponent has two digits at most, so that a number never parses to Infinity. A bounded number has
+  // no exponent, and each prefix must still reach a value within the bounds.
   const ok = f.integer
     ? /^-?(0|[1-9][0-9]*)?$/.test(t)
     : /^-?$|^-?(0|[1-9][0-9]*)(\.[0-9]*)?$|^-?(0|[1-9][0-9]*)(\.[0-9]+)?[eE][-+]?[0-9]{0,2}$/.test(t);
-  return ok && t.length <= 32 ? t : null;
+  if (!ok || t.length > MAX_NUMBER_CHARS) return null;
+  if (f.bounds && (/[eE]/.test(t) || !canReach(t, f.integer, f.bounds))) return null;
+  return t;
 }
 
-const numberComplete = (text: string) => /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(text);
+/** A number that may end here: whole, and within its bounds. */
+const numberDone = (f: Extract<Frame, { k: 'number' }>) =>
+  /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(f.text) && (!f.bounds || inBounds(Number(f.text), f.bounds));
 
 /** Every configuration one character leads to. */
 function step(cfg: Config, c: string): Config[] {
@@ -167,7 +180,7 @@ function step(cfg: Config, c: string): Config[] {
     case 'number': {
       const text = stepNumber(f, c);
       if (text !== null) return [keep(push(below, { ...f, text }))];
-      if (!numberComplete(f.text)) return [];
+      if (!numberDone(f)) return [];
       return step(keep(close(below)), c); // the number ended; the character belongs to what follows
     }
     case 'string': {
@@ -236,8 +249,10 @@ function minimalValue(schema: JsonSchema): string {
     case 'string':
       return '""';
     case 'number':
-    case 'integer':
-      return '0';
+    case 'integer': {
+      const bounds = numberBounds(alt);
+      return (bounds && boundedNumberText(alt['type'] === 'integer', bounds)) ?? '0';
+    }
     case 'boolean':
       return 'false';
     case undefined:
@@ -291,7 +306,7 @@ function completion(stack: Stack): string {
         out += f.rest;
         break;
       case 'number':
-        out += /[0-9]$/.test(f.text) ? '' : '0';
+        out += (f.bounds && completeNumber(f.text, f.integer, f.bounds)) ?? (/[0-9]$/.test(f.text) ? '' : '0');
         break;
       case 'string':
         out += (f.escape === '\\' ? 'n' : f.escape ? '0'.repeat(4 - f.escape.hex) : '') + '"';
@@ -319,7 +334,11 @@ function completion(stack: Stack): string {
 export class JsonConstraint {
   readonly active = true;
   private configs: Config[];
-  private pending: Uint8Array = new Uint8Array(0);
+  private pending: Uint8Array = EMPTY;
+  /** The tokens allowed in the states seen since the last token (a walk is cached until the state changes). */
+  private readonly masks = new Map<string, Int32Array>();
+  /** Where the tokens allowed inside a string are gathered, token after token. */
+  private textTokens: TokenList | undefined;
   // ignoreBOM: a U+FEFF is a character like any other here, not something to drop unseen.
   private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
@@ -332,19 +351,96 @@ export class JsonConstraint {
   /** Whether these bytes may come next (a token's; an empty one never may). */
   allows(bytes: Uint8Array): boolean {
     if (bytes.length === 0) return false;
-    return this.feed(bytes, this.configs).configs.length > 0;
+    return this.feed(bytes, this.configs, this.pending).configs.length > 0;
   }
 
   /** Takes the bytes of the token that was chosen. */
   accept(bytes: Uint8Array): void {
-    const r = this.feed(bytes, this.configs);
+    const r = this.feed(bytes, this.configs, this.pending);
     this.configs = r.configs;
     this.pending = r.pending;
+    this.masks.clear();
+  }
+
+  /** Every token that may come next (stop tokens aside): the same as allows() on each, without looking
+   * at each. The list is valid until the next call. Inside a string, the string-safe tokens are taken as a class and only the suffixes of the
+   * others are walked; elsewhere the vocabulary trie is walked from this state. */
+  allowedTokens(vocab: VocabIndex): Int32Array {
+    const place = this.textPlace();
+    if (place) return this.tokensInText(vocab, place);
+    if (this.pending.length) return this.everyTokenChecked(vocab); // not reached: see textPlace
+    const key = this.configs.map((c) => JSON.stringify(stackKey(c.stack)) + c.ws).join('|');
+    let mask = this.masks.get(key);
+    if (!mask) {
+      const out = new TokenList(256);
+      walkTrie(vocab.trie, this.configs, CONFIG_STEPS, (k) => this.allows(vocab.trie.keyBytes(k)), (k) => out.addAll(vocab.trieIds[k]!));
+      this.masks.set(key, (mask = out.done()));
+    }
+    return mask;
+  }
+
+  /** Where the answer is inside a string, or a key of an open object, and not in an escape (every
+   * configuration alike): how many more characters it may take (the most of any configuration), and
+   * whether the tokens that close it need the exact check: a key must not repeat one seen, and
+   * configurations of different lengths left may close into different places. */
+  private textPlace(): { room: number; exactClose: boolean } | null {
+    let room = -1;
+    let exactClose = false;
+    for (const { stack } of this.configs) {
+      const f = stack.frame;
+      if (f.k === 'string' && f.escape === null) {
+        const max = f.schema['maxLength'];
+        const left = typeof max === 'number' ? max - f.text.length : Infinity;
+        exactClose ||= room >= 0 && left !== room;
+        room = Math.max(room, left);
+      } else if (f.k === 'key' && f.escape === null && allowedKeys(f.schema, f.seen) === null) {
+        exactClose ||= f.seen.length > 0 || (room >= 0 && room !== Infinity);
+        room = Infinity;
+      } else return null;
+    }
+    return room < 0 ? null : { room, exactClose };
+  }
+
+  private tokensInText(vocab: VocabIndex, place: { room: number; exactClose: boolean }): Int32Array {
+    const out = (this.textTokens ??= new TokenList(vocab.stringSafe.length + 1024));
+    out.clear();
+    // A character the last token began counts as one more, unless this token may finish it (exact check).
+    const carried = this.pending.length ? 1 : 0;
+    const fits = (length: number, cut: boolean) => (cut ? length + carried < place.room : length + carried <= place.room);
+    if (place.room > vocab.longestSafe + carried) out.addAll(vocab.stringSafe); // room for any of them
+    else {
+      const { stringSafe, safeLength, safeFlags } = vocab;
+      for (let i = 0; i < stringSafe.length; i++) {
+        const flags = safeFlags[i]!;
+        if (carried && flags & SAFE_CONT ? this.allows(vocab.vocab.bytesOf(stringSafe[i]!)) : fits(safeLength[i]!, (flags & SAFE_CUT) !== 0)) out.add(stringSafe[i]!);
+      }
+    }
+    // The other tokens are decided by their bytes from the first quote, backslash or control byte on
+    // (the text before that byte stays text, whatever it is), and, for a string with a length limit
+    // that the quote closes, by the length of that text.
+    const decide = (k: number) => {
+      const ids = vocab.suffixIds[k]!;
+      const lengths = vocab.suffixPrefixLength[k]!;
+      const closes = vocab.suffixTrie.keys[k]!.startsWith('"');
+      for (let i = 0; i < ids.length; i++) {
+        const exact = place.exactClose || (place.room !== Infinity && (!closes || lengths[i]! < 0 || carried));
+        if (exact ? this.allows(vocab.vocab.bytesOf(ids[i]!)) : fits(lengths[i]!, false)) out.add(ids[i]!);
+      }
+    };
+    const suffixAlone = (k: number) => this.feed(vocab.suffixTrie.keyBytes(k), this.configs, EMPTY).configs.length > 0;
+    walkTrie(vocab.suffixTrie, this.configs, CONFIG_STEPS, suffixAlone, decide);
+    return out.view(); // a fresh list of 120,000 ids per token would keep the garbage collector busy
+  }
+
+  private everyTokenChecked(vocab: VocabIndex): Int32Array {
+    const out = new TokenList(1024);
+    for (let id = 0; id < vocab.vocab.vocabSize; id++) if (this.allows(vocab.vocab.bytesOf(id))) out.add(id);
+    return out.done();
   }
 
   /** True when the text so far is a whole document (the answer may end here). */
   get complete(): boolean {
-    return this.pending.length === 0 && this.configs.some((c) => c.stack.frame.k === 'done' || (c.stack.frame.k === 'number' && numberComplete(c.stack.frame.text) && c.stack.below === null));
+    return this.pending.length === 0 && this.configs.some((c) => c.stack.frame.k === 'done' || (c.stack.frame.k === 'number' && numberDone(c.stack.frame) && c.stack.below === null));
   }
 
   /** True when nothing but whitespace could follow: the answer is over. */
@@ -358,10 +454,10 @@ export class JsonConstraint {
     return options.reduce((a, b) => (b.length < a.length ? b : a), options[0] ?? '');
   }
 
-  private feed(bytes: Uint8Array, configs: Config[]): { configs: Config[]; pending: Uint8Array } {
-    const all = new Uint8Array(this.pending.length + bytes.length);
-    all.set(this.pending);
-    all.set(bytes, this.pending.length);
+  private feed(bytes: Uint8Array, configs: Config[], pending: Uint8Array): { configs: Config[]; pending: Uint8Array } {
+    const all = new Uint8Array(pending.length + bytes.length);
+    all.set(pending);
+    all.set(bytes, pending.length);
     // Bytes of a character not yet whole wait for the next token; only a string may hold them.
     const cut = incompleteTail(all);
     const text = this.decoder.decode(all.subarray(0, all.length - cut));
@@ -383,17 +479,6 @@ export class JsonConstraint {
     });
     return { configs: cur, pending: all.slice(all.length - cut) };
   }
-}
-
-/** How many bytes at the end begin a UTF-8 character that is not complete. */
-function incompleteTail(b: Uint8Array): number {
-  for (let back = 1; back <= Math.min(3, b.length); back++) {
-    const byte = b[b.length - back]!;
-    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
-    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return need > back ? back : 0;
-  }
-  return 0;
 }
 
 /** Configurations that are equal frame by frame collapse into one, so enum and anyOf stay small. */
@@ -420,4 +505,65 @@ function stackKey(s: Stack | null): unknown[] {
     out.push('schema' in f ? { ...f, schema: schemaId(f.schema) } : f);
   }
   return out;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** How the trie walk steps a set of configurations (the pending bytes of a character being empty). */
+const CONFIG_STEPS: TrieRecognizer<Config[]> = {
+  stepAscii(configs, char) {
+    const next: Config[] = [];
+    for (const c of configs) for (const n of step(c, char)) next.push(n);
+    return next.length ? dedupe(next) : null;
+  },
+  takesNonAscii(configs) {
+    return configs.some(({ stack: { frame: f } }) => {
+      if (f.k === 'string') return f.escape === null;
+      if (f.k === 'literal') return f.rest.charCodeAt(0) >= 0x80;
+      if (f.k !== 'key' || f.escape !== null) return false;
+      const keys = allowedKeys(f.schema, f.seen);
+      return keys === null || keys.some((k) => k.startsWith(f.text) && k.charCodeAt(f.text.length) >= 0x80);
+    });
+  },
+};
+
+/** Token ids gathered into a growing typed array (a plain array of 120,000 numbers is slow to fill). */
+class TokenList {
+  private ids: Int32Array;
+  private n = 0;
+
+  constructor(capacity: number) {
+    this.ids = new Int32Array(capacity);
+  }
+
+  add(id: number): void {
+    if (this.n === this.ids.length) this.grow(this.n + 1);
+    this.ids[this.n++] = id;
+  }
+
+  addAll(ids: Int32Array): void {
+    if (this.n + ids.length > this.ids.length) this.grow(this.n + ids.length);
+    this.ids.set(ids, this.n);
+    this.n += ids.length;
+  }
+
+  /** A copy of the ids. */
+  done(): Int32Array {
+    return this.ids.slice(0, this.n);
+  }
+
+  /** The ids in place: valid until the list is cleared. */
+  view(): Int32Array {
+    return this.ids.subarray(0, this.n);
+  }
+
+  clear(): void {
+    this.n = 0;
+  }
+
+  private grow(need: number): void {
+    const bigger = new Int32Array(Math.max(need, this.ids.length * 2));
+    bigger.set(this.ids.subarray(0, this.n));
+    this.ids = bigger;
+  }
 }

@@ -1,5 +1,6 @@
 // What constrained decoding asks of a constraint (a JSON schema, a tool call): the session's sampler
 // draws only among the tokens it allows.
+import type { VocabIndex } from './vocab-index.js';
 
 /** Restricts what may be generated. */
 export interface TokenConstraint {
@@ -7,6 +8,9 @@ export interface TokenConstraint {
   readonly active: boolean;
   /** Whether a token with these bytes may come next. */
   allows(bytes: Uint8Array): boolean;
+  /** Every token that may come next, stop tokens aside: those allows() takes, found without trying
+   * each. Valid until the next call (it may be a buffer the constraint reuses). */
+  allowedTokens(vocab: VocabIndex): Int32Array;
   /** The chosen token's bytes. */
   accept(bytes: Uint8Array): void;
   /** The answer may end here. */

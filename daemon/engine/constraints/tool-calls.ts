@@ -5,6 +5,7 @@
 // answer or a call that parses, never an error.
 import { JsonConstraint, type JsonSchema } from './json-constraint.js';
 import type { TokenConstraint } from './token-constraint.js';
+import type { VocabIndex } from './vocab-index.js';
 
 export interface ToolSpec {
   name: string;
@@ -46,6 +47,8 @@ export class ToolCallConstraint implements TokenConstraint {
   private json: JsonConstraint | null = null;
   private decided = false;
   private readonly schema: JsonSchema;
+  /** What may come while the answer has not shown whether it is a call (the same at every such step). */
+  private undecided: Int32Array | undefined;
 
   constructor(tools: readonly ToolSpec[]) {
     this.schema = toolCallSchema(tools);
@@ -65,6 +68,19 @@ export class ToolCallConstraint implements TokenConstraint {
     const start = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes).trimStart();
     if (!start) return bytes.length > 0;
     return start[0] !== '{' || new JsonConstraint(this.schema).allows(new TextEncoder().encode(start));
+  }
+
+  allowedTokens(vocab: VocabIndex): Int32Array {
+    if (this.json) return this.json.allowedTokens(vocab);
+    if (!this.undecided) {
+      // Anything that does not begin with "{", and of what does, only what can begin a call.
+      const { start, rest } = vocab.braceStart;
+      const calls = start.filter((id) => this.allows(vocab.vocab.bytesOf(id)));
+      this.undecided = new Int32Array(rest.length + calls.length);
+      this.undecided.set(rest);
+      this.undecided.set(calls, rest.length);
+    }
+    return this.undecided;
   }
 
   accept(bytes: Uint8Array): void {

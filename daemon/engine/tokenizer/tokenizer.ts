@@ -49,7 +49,6 @@ export class Tokenizer {
   private readonly tokenBytes: Uint8Array;
   private readonly tokenStart: Uint32Array;
   private readonly cache = new Map<string, number[]>();
-  private singleBytes: number[] | undefined;
 
   constructor(tables: TokenizerTables, config: TokenizerConfig) {
     if (config.model !== 'gpt2') {
@@ -103,13 +102,6 @@ export class Tokenizer {
   bytesOf(id: number): Uint8Array {
     if (!(id >= 0 && id < this.vocabSize)) return new Uint8Array(0);
     return this.tokenBytes.subarray(this.tokenStart[id], this.tokenStart[id + 1]);
-  }
-
-  /** The tokens of one byte each (byte-level BPE has one for every byte value): any text can be
-   * spelled with them, which bounds constrained decoding's search when no likely token fits. */
-  get singleByteIds(): readonly number[] {
-    this.singleBytes ??= Array.from({ length: this.vocabSize }, (_, id) => id).filter((id) => this.tokenStart[id + 1]! - this.tokenStart[id]! === 1);
-    return this.singleBytes;
   }
 
   /** Whole-sequence decode (for streams use Detokenizer, which never splits a UTF-8 sequence). */

@@ -108,8 +108,14 @@ test('a model that loops on whitespace cannot do so for long', (t) => {
 test('random walks through allowed tokens, cut off anywhere, always parse and match the schema', (t) => {
   const rng = new Random(42);
   const pieces = ['{', '}', '[', ']', '"', ',', ':', ' ', '\n', 'room', 'on', 'tags', 'brightness', 'colour', 'kitchen', 'hall', 'living',
-    ' room', 'true', 'false', 'null', '0', '7', '-', '.', '5', 'e', '\\', 'n', 'u00', 'é', 'x', '"room": "', '"on": ', '"tags": [', 'ro', 'gh'];
-  const schemas: (JsonSchema | 'json')[] = [HA_TASK, 'json', { type: 'array', items: { type: 'number' }, minItems: 2 }, { anyOf: [{ type: 'string' }, { type: 'integer' }] }];
+    ' room', 'true', 'false', 'null', '0', '7', '-', '.', '5', 'e', '\\', 'n', 'u00', 'é', 'x', '"room": "', '"on": ', '"tags": [', 'ro', 'gh',
+    '"brightness": ', '"level": ', '"floor": ', '1', '2', '9', '00', '-0.'];
+  const bounded: JsonSchema = {
+    type: 'object',
+    properties: { brightness: { type: 'integer', minimum: 10, maximum: 75 }, level: { type: 'number', exclusiveMinimum: -1, exclusiveMaximum: 0.5 }, floor: { type: 'integer', minimum: 700 } },
+    required: ['brightness', 'level', 'floor'],
+  };
+  const schemas: (JsonSchema | 'json')[] = [HA_TASK, 'json', { type: 'array', items: { type: 'number' }, minItems: 2 }, { anyOf: [{ type: 'string' }, { type: 'integer' }] }, bounded];
   const ajv = new Ajv();
   const walkLengths: number[] = [];
   for (const schema of schemas) {
