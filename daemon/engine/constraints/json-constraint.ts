@@ -7,10 +7,10 @@
 // anyOf / oneOf / type lists and enums simply keep several alive. Schemas are a subset of JSON Schema:
 // type (one or a list), properties, required, additionalProperties, items, minItems, maxItems, enum,
 // const, anyOf, oneOf, nullable, maxLength, minimum, maximum, exclusiveMinimum, exclusiveMaximum; the
-// request check refuses the keywords that are not enforced. {} is any value, "json"
-// mode any object.
+// request check refuses the keywords that are not enforced. {} is any value, "json" mode any object.
 
 import { walkTrie, type TrieRecognizer } from './trie-walk.js';
+import { TokenList } from './token-list.js';
 import { incompleteTail } from './utf8.js';
 import { SAFE_CONT, SAFE_CUT, type VocabIndex } from './vocab-index.js';
 import { boundedNumberText, canReach, completeNumber, inBounds, MAX_NUMBER_CHARS, numberBounds, type NumberBounds } from './number-bounds.js';
@@ -335,7 +335,7 @@ export class JsonConstraint {
   readonly active = true;
   private configs: Config[];
   private pending: Uint8Array = EMPTY;
-  /** The tokens allowed in the states seen since the last token (a walk is cached until the state changes). */
+  /** The tokens allowed at structural places seen lately, by the state (it alone decides them). */
   private readonly masks = new Map<string, Int32Array>();
   /** Where the tokens allowed inside a string are gathered, token after token. */
   private textTokens: TokenList | undefined;
@@ -359,12 +359,12 @@ export class JsonConstraint {
     const r = this.feed(bytes, this.configs, this.pending);
     this.configs = r.configs;
     this.pending = r.pending;
-    this.masks.clear();
   }
 
   /** Every token that may come next (stop tokens aside): the same as allows() on each, without looking
-   * at each. The list is valid until the next call. Inside a string, the string-safe tokens are taken as a class and only the suffixes of the
-   * others are walked; elsewhere the vocabulary trie is walked from this state. */
+   * at each; valid until the next call. Inside a string, the string-safe tokens are taken as a class and
+   * only the suffixes of the others are walked; elsewhere the vocabulary trie is walked from this state,
+   * and the result kept for when the same state comes again (between the items of an array, say). */
   allowedTokens(vocab: VocabIndex): Int32Array {
     const place = this.textPlace();
     if (place) return this.tokensInText(vocab, place);
@@ -374,6 +374,7 @@ export class JsonConstraint {
     if (!mask) {
       const out = new TokenList(256);
       walkTrie(vocab.trie, this.configs, CONFIG_STEPS, (k) => this.allows(vocab.trie.keyBytes(k)), (k) => out.addAll(vocab.trieIds[k]!));
+      if (this.masks.size >= MASKS_KEPT) this.masks.delete(this.masks.keys().next().value!);
       this.masks.set(key, (mask = out.done()));
     }
     return mask;
@@ -508,6 +509,7 @@ function stackKey(s: Stack | null): unknown[] {
 }
 
 const EMPTY = new Uint8Array(0);
+const MASKS_KEPT = 64;
 
 /** How the trie walk steps a set of configurations (the pending bytes of a character being empty). */
 const CONFIG_STEPS: TrieRecognizer<Config[]> = {
@@ -526,44 +528,3 @@ const CONFIG_STEPS: TrieRecognizer<Config[]> = {
     });
   },
 };
-
-/** Token ids gathered into a growing typed array (a plain array of 120,000 numbers is slow to fill). */
-class TokenList {
-  private ids: Int32Array;
-  private n = 0;
-
-  constructor(capacity: number) {
-    this.ids = new Int32Array(capacity);
-  }
-
-  add(id: number): void {
-    if (this.n === this.ids.length) this.grow(this.n + 1);
-    this.ids[this.n++] = id;
-  }
-
-  addAll(ids: Int32Array): void {
-    if (this.n + ids.length > this.ids.length) this.grow(this.n + ids.length);
-    this.ids.set(ids, this.n);
-    this.n += ids.length;
-  }
-
-  /** A copy of the ids. */
-  done(): Int32Array {
-    return this.ids.slice(0, this.n);
-  }
-
-  /** The ids in place: valid until the list is cleared. */
-  view(): Int32Array {
-    return this.ids.subarray(0, this.n);
-  }
-
-  clear(): void {
-    this.n = 0;
-  }
-
-  private grow(need: number): void {
-    const bigger = new Int32Array(Math.max(need, this.ids.length * 2));
-    bigger.set(this.ids.subarray(0, this.n));
-    this.ids = bigger;
-  }
-}
