@@ -8,6 +8,9 @@
 import { fileURLToPath } from 'node:url';
 import { BitnetModel, JsonConstraint, toolCallSchema, vocabIndex, type JsonSchema, type TokenConstraint, type ToolSpec } from '../daemon/engine/index.js';
 
+/** The target every Assist intent takes. */
+const TARGET = { name: { type: 'string' }, area: { type: 'string' }, floor: { type: 'string' } };
+
 /** Assist's tools as Home Assistant's Ollama integration sends them (voluptuous-openapi schemas). */
 export const HA_TOOLS: ToolSpec[] = [
   {
@@ -16,9 +19,7 @@ export const HA_TOOLS: ToolSpec[] = [
     parameters: {
       type: 'object',
       properties: {
-        name: { type: 'string' },
-        area: { type: 'string' },
-        floor: { type: 'string' },
+        ...TARGET,
         domain: { type: 'array', items: { type: 'string', enum: ['light', 'switch', 'fan', 'cover', 'lock', 'media_player', 'climate'] } },
         device_class: { type: 'array', items: { type: 'string', enum: ['outlet', 'switch', 'tv', 'speaker', 'receiver', 'awning', 'blind', 'curtain', 'door', 'garage', 'gate', 'shade', 'shutter', 'window', 'water', 'gas'] } },
       },
@@ -28,7 +29,7 @@ export const HA_TOOLS: ToolSpec[] = [
   {
     name: 'HassTurnOff',
     description: 'Turns off/closes a device or entity',
-    parameters: { type: 'object', properties: { name: { type: 'string' }, area: { type: 'string' }, floor: { type: 'string' }, domain: { type: 'array', items: { type: 'string' } } }, required: [] },
+    parameters: { type: 'object', properties: { ...TARGET, domain: { type: 'array', items: { type: 'string' } } }, required: [] },
   },
   {
     name: 'HassLightSet',
@@ -36,9 +37,7 @@ export const HA_TOOLS: ToolSpec[] = [
     parameters: {
       type: 'object',
       properties: {
-        name: { type: 'string' },
-        area: { type: 'string' },
-        floor: { type: 'string' },
+        ...TARGET,
         color: { type: 'string' },
         temperature: { type: 'integer', minimum: 0 },
         brightness: { type: 'integer', minimum: 0, maximum: 100, description: 'The brightness percentage of the light between 0 and 100, where 0 is off and 100 is fully lit' },

@@ -516,7 +516,10 @@ const CONFIG_STEPS: TrieRecognizer<Config[]> = {
   stepAscii(configs, char) {
     const next: Config[] = [];
     for (const c of configs) for (const n of step(c, char)) next.push(n);
-    return next.length ? dedupe(next) : null;
+    if (!next.length) return null;
+    // Only a step that branches needs collapsing: a 256-member enum walks hundreds of nodes with 256
+    // configurations, and comparing them at every node held the event loop for a second.
+    return next.length > configs.length ? dedupe(next) : next;
   },
   takesNonAscii(configs) {
     return configs.some(({ stack: { frame: f } }) => {
