@@ -9,7 +9,7 @@ import { applyReload, restartOnlyChanges } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import type { Control } from './control.js';
 import { Conversations } from './conversations.js';
-import { BitnetModel, loadedAddon, modelStamp, PromptCache, PromptCacheStore } from './engine/index.js';
+import { BitnetModel, loadedAddon, modelStamp, PromptCache, PromptCacheStore, vocabIndex } from './engine/index.js';
 import { createEngineRunner } from './engine-runner.js';
 import { EXIT } from './exit-codes.js';
 import { createLogger, reconfigureLogger } from './log.js';
@@ -63,6 +63,9 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   try {
     const t0 = performance.now();
     model = await BitnetModel.load(config.model.path, { threads: threadsOf(config), head: config.model.head });
+    // Constrained decoding's index of the vocabulary (half a second for Llama 3), built now: inside the
+    // first request with a schema or tools it would hold up every other client's answers that long.
+    vocabIndex(model.tokenizer);
     log.info('model loaded', {
       path: config.model.path,
       kernel: model.kernel,

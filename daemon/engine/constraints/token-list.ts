@@ -20,6 +20,12 @@ export class TokenList {
     this.n += ids.length;
   }
 
+  /** ids[from .. to): usually one or two, copied one by one (a subarray would allocate a view). */
+  addRange(ids: Int32Array, from: number, to: number): void {
+    if (this.n + to - from > this.ids.length) this.grow(this.n + to - from);
+    for (let i = from; i < to; i++) this.ids[this.n++] = ids[i]!;
+  }
+
   /** A copy of the ids. */
   done(): Int32Array {
     return this.ids.slice(0, this.n);

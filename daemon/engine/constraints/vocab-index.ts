@@ -20,9 +20,11 @@ export const SAFE_CUT = 1;
 export const SAFE_CONT = 2;
 
 export class VocabIndex {
-  /** Every token with bytes; a trie key's token ids are in trieIds[key]. */
+  /** Every token with bytes; key k's token ids are trieIdList[trieIdStart[k] .. trieIdStart[k + 1]) (one
+   * flat list: 128,000 small arrays cost megabytes more and a collection). */
   readonly trie: ByteTrie;
-  readonly trieIds: readonly Int32Array[];
+  readonly trieIdStart: Int32Array;
+  readonly trieIdList: Int32Array;
   /** Tokens that stay inside a JSON string whatever comes before them. */
   readonly stringSafe: Int32Array;
   /** Per string-safe token (same order): the UTF-16 length of its whole characters, decoded alone. */
@@ -69,7 +71,14 @@ export class VocabIndex {
       }
     }
     this.trie = new ByteTrie([...byBytes.keys()]);
-    this.trieIds = [...byBytes.values()].map((ids) => Int32Array.from(ids));
+    this.trieIdStart = new Int32Array(byBytes.size + 1);
+    this.trieIdList = new Int32Array([...byBytes.values()].reduce((n, ids) => n + ids.length, 0));
+    let key = 0;
+    for (const ids of byBytes.values()) {
+      this.trieIdList.set(ids, this.trieIdStart[key]!);
+      this.trieIdStart[key + 1] = this.trieIdStart[key]! + ids.length;
+      key++;
+    }
     this.stringSafe = Int32Array.from(safe);
     this.safeLength = Uint16Array.from(safeLength);
     this.safeFlags = Uint8Array.from(safeFlags);
@@ -100,7 +109,8 @@ export class VocabIndex {
 
 const indexes = new WeakMap<Vocabulary, VocabIndex>();
 
-/** The index of a tokenizer's vocabulary, built on first use (under a second for Llama 3's). */
+/** The index of a tokenizer's vocabulary, built on first use (half a second for Llama 3's; the daemon
+ * builds it at load). */
 export function vocabIndex(vocab: Vocabulary): VocabIndex {
   let index = indexes.get(vocab);
   if (!index) indexes.set(vocab, (index = new VocabIndex(vocab)));

@@ -13,6 +13,28 @@
 
 namespace {
 
+// lo += low halves of a * b, hi += high halves (int8 products widened into int16). AArch64's SMLAL2
+// reads the high halves in place; spelled with vget_high there, GCC copies each one out first (a DUP
+// per product, and spills in the 8-token tile). ARMv7 addresses the halves as d registers: no copy.
+static inline void mlal_halves(int16x8_t& lo, int16x8_t& hi, int8x16_t a, int8x16_t b) {
+    lo = vmlal_s8(lo, vget_low_s8(a), vget_low_s8(b));
+#if defined(__aarch64__)
+    hi = vmlal_high_s8(hi, a, b);
+#else
+    hi = vmlal_s8(hi, vget_high_s8(a), vget_high_s8(b));
+#endif
+}
+
+// The same without the accumulators: lo = low halves of a * b, hi = high halves.
+static inline void mull_halves(int16x8_t& lo, int16x8_t& hi, int8x16_t a, int8x16_t b) {
+    lo = vmull_s8(vget_low_s8(a), vget_low_s8(b));
+#if defined(__aarch64__)
+    hi = vmull_high_s8(a, b);
+#else
+    hi = vmull_s8(vget_high_s8(a), vget_high_s8(b));
+#endif
+}
+
 // Per 128-element block: eight vectors of 16 biased codes (arm_shared.h) times the activations with
 // widening multiply-accumulates into int16 lanes, widened into int32 once per block. A lane gathers 8
 // products of at most 2 * 128 per block, far from int16's limit.
@@ -26,11 +48,7 @@ void i2s_dot_tile(const uint8_t* row, const int8_t* q, size_t q_stride, const in
         for (uint32_t t = 0; t < T; ++t) {
             const int8_t* qb = q + t * q_stride + b * 128;
             int16x8_t lo = vdupq_n_s16(0), hi = vdupq_n_s16(0);
-            for (int v = 0; v < 8; ++v) {
-                const int8x16_t x = vld1q_s8(qb + 16 * v);
-                lo = vmlal_s8(lo, vget_low_s8(c[v]), vget_low_s8(x));
-                hi = vmlal_s8(hi, vget_high_s8(c[v]), vget_high_s8(x));
-            }
+            for (int v = 0; v < 8; ++v) mlal_halves(lo, hi, c[v], vld1q_s8(qb + 16 * v));
             acc[t] = vpadalq_s16(vpadalq_s16(acc[t], lo), hi);
         }
     }
@@ -50,8 +68,9 @@ void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_str
 void q8_dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float*, uint32_t k, uint32_t n_tokens, float* out) {
     auto dot32 = [](int8x16_t w0, int8x16_t w1, const int8_t* x) {
         const int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
-        const int16x8_t p0 = vmlal_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), vget_high_s8(w0), vget_high_s8(x0));
-        const int16x8_t p1 = vmlal_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), vget_high_s8(w1), vget_high_s8(x1));
+        int16x8_t p0, p1;
+        mull_halves(p0, p1, w0, x0);
+        mlal_halves(p0, p1, w1, x1);
         return vpadalq_s16(vpaddlq_s16(p0), p1);
     };
     q8_dot_blocks_neon(w, ws, xq, xs, k, n_tokens, out, [&](int8x16_t w0, int8x16_t w1, const int8_t* qb, const int8_t* rb) {
