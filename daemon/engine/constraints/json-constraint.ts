@@ -373,7 +373,8 @@ export class JsonConstraint {
     let mask = this.masks.get(key);
     if (!mask) {
       const out = new TokenList(256);
-      walkTrie(vocab.trie, this.configs, CONFIG_STEPS, (k) => this.allows(vocab.trie.keyBytes(k)), (k) => out.addRange(vocab.trieIdList, vocab.trieIdStart[k]!, vocab.trieIdStart[k + 1]!));
+      const take = (k: number) => out.addRange(vocab.trieIdList, vocab.trieIdStart[k]!, vocab.trieIdStart[k + 1]!);
+      walkTrie(vocab.trie, this.configs, CONFIG_STEPS, (k) => this.allows(vocab.trie.keyBytes(k)), take);
       if (this.masks.size >= MASKS_KEPT) this.masks.delete(this.masks.keys().next().value!);
       this.masks.set(key, (mask = out.done()));
     }

@@ -176,7 +176,9 @@ test('the broker restarting mid-stream: the answer is completed after the reconn
   await b.stop('SIGTERM');
   await new Promise((res) => setTimeout(res, 300));
   await b.launch();
-  const done = (await r.final('replies/restart', 30_000)).event as DoneEvent;
+  // Seen once on a loaded CI machine: no chunk after the restart for 30 s. Its trail, for the next time.
+  const trail = () => t.log(d.logs.filter((l) => String(l.message).startsWith('mqtt') || l.message === 'request done'));
+  const done = (await r.final('replies/restart', 30_000).catch((err: unknown) => (trail(), Promise.reject(err)))).event as DoneEvent;
   t.is(done.type, 'done');
   t.not(done.stop_reason, 'cancelled');
   const seqs = new Map(tokensOf(r.on('replies/restart')).map((e) => [e.seq, e.text]));
@@ -367,7 +369,8 @@ test('Home Assistant: retained device discovery, sent again when HA comes online
   await r.client.publishAsync(`${base}/cancel`, 'cancel', { qos: 1 });
   const answer = (await r.waitFor(() => r.on(`${base}/answer`)[0], 30_000)).event as unknown as { state: string; text: string; prompt: string; tokens: number };
   t.is(answer.prompt, 'Tell me a very long story about the garden');
-  t.true(answer.tokens > 0 && answer.tokens < 100000, 'the cancel button stopped the answer');
+  // Under load the cancel can come before the first token: then the answer is empty, still stopped.
+  t.true(answer.tokens < 100000, 'the cancel button stopped the answer');
   t.true(answer.state.length <= 255);
   t.truthy(await d.waitForLog((l) => l.message === 'request done' && l['stop'] === 'cancelled')); // the log line may follow the answer
 
