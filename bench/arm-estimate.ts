@@ -24,8 +24,10 @@ interface Isa {
   name: string;
   compiler: string;
   triple: string;
+  /** The flags native/CMakeLists.txt and cross/toolchains give the set's file. */
   flags: string[];
-  probe: string;
+  /** The set's kernel file, which bench/arm/probe.cc includes. */
+  kernels: string;
   mattr: string;
   /** The instruction that does a loop's work, per kernel, and how many one block (128 or 32 weights) takes. */
   decode: LoopSignature;
@@ -33,42 +35,43 @@ interface Isa {
   head: LoopSignature;
 }
 
-const sdot = /^sdot\b/;
-const smlal64 = /^(smlal2?|smull2?)\b/;
-const vmlal32 = /^(vmlal|vmull)\.s8\b/;
+/** A set's loop signatures: its work instruction, how many a ternary block and a head block take for
+ * one token (a prefill tile does kMaxTileTokens tokens' worth). */
+function signatures(work: RegExp, perTernaryBlock: number, perHeadBlock: number): Pick<Isa, 'decode' | 'prefill' | 'head'> {
+  return {
+    decode: { work, perBlock: perTernaryBlock },
+    prefill: { work, perBlock: perTernaryBlock * kMaxTileTokens },
+    head: { work, perBlock: perHeadBlock },
+  };
+}
+
 const ISAS: Record<string, Isa> = {
   'arm64-dotprod': {
     name: 'arm64, dotprod set',
     compiler: 'aarch64-linux-gnu-g++',
     triple: 'aarch64-linux-gnu',
     flags: ['-march=armv8.2-a+dotprod'],
-    probe: 'probe-dotprod.cc',
+    kernels: 'arm_dotprod.cc',
     mattr: '+dotprod',
-    decode: { work: sdot, perBlock: 8 },
-    prefill: { work: sdot, perBlock: 8 * kMaxTileTokens },
-    head: { work: sdot, perBlock: 4 },
+    ...signatures(/^sdot\b/, 8, 4),
   },
   'arm64-neon': {
     name: 'arm64, neon set',
     compiler: 'aarch64-linux-gnu-g++',
     triple: 'aarch64-linux-gnu',
     flags: ['-march=armv8-a'],
-    probe: 'probe-neon.cc',
+    kernels: 'arm_neon.cc',
     mattr: '',
-    decode: { work: smlal64, perBlock: 16 },
-    prefill: { work: smlal64, perBlock: 16 * kMaxTileTokens },
-    head: { work: smlal64, perBlock: 8 },
+    ...signatures(/^(smlal2?|smull2?)\b/, 16, 8),
   },
   'armhf-neon': {
     name: 'armhf (32-bit OS), neon set',
     compiler: 'arm-linux-gnueabihf-g++',
     triple: 'armv7-linux-gnueabihf',
     flags: ['-march=armv7-a', '-mfpu=neon-vfpv4', '-mfloat-abi=hard', '-mfp16-format=ieee'],
-    probe: 'probe-neon.cc',
+    kernels: 'arm_neon.cc',
     mattr: '+neon,+vfp4',
-    decode: { work: vmlal32, perBlock: 16 },
-    prefill: { work: vmlal32, perBlock: 16 * kMaxTileTokens },
-    head: { work: vmlal32, perBlock: 8 },
+    ...signatures(/^(vmlal|vmull)\.s8\b/, 16, 8),
   },
 };
 
@@ -97,7 +100,10 @@ const bytesPerToken = ternary / 4 + headWeights + (headWeights / 32) * 4; // 2-b
 
 const assembly = new Map<string, string>();
 function loopCycles(isa: Isa, mcpu: string, kernel: 'decode' | 'prefill' | 'head'): { cyclesPerBlock: number; instructions: number } {
-  if (!assembly.has(isa.name)) assembly.set(isa.name, compileProbe(isa.compiler, join(ROOT, 'bench/arm', isa.probe), isa.flags));
+  if (!assembly.has(isa.name)) {
+    const kernelFile = `-DKERNEL_FILE="${join(ROOT, 'native/src/kernels', isa.kernels)}"`;
+    assembly.set(isa.name, compileProbe(isa.compiler, join(ROOT, 'bench/arm/probe.cc'), [...isa.flags, kernelFile]));
+  }
   const loop = hotLoop(assembly.get(isa.name)!, `mca_${kernel}`, isa[kernel]);
   const instructions = loop.instructions.length + (loop.inner?.instructions.length ?? 0);
   return { cyclesPerBlock: cyclesPerBlock(loop, isa.triple, mcpu, isa.mattr), instructions };

@@ -1,7 +1,7 @@
 // The cost of one kernel's hot loop on a given core, from the cross-compiled code: the probe source
-// (bench/arm/probe-*.cc) compiled to assembly with the release flags of that instruction set, the
-// innermost loop of a probe function found in it, and llvm-mca's steady-state cycles per iteration
-// with the core's scheduling model (every load hitting L1: memory is accounted for apart).
+// (bench/arm/probe.cc, with one set's kernel file) compiled to assembly with the release flags of that
+// set, the innermost loop of a probe function found in it, and llvm-mca's steady-state cycles per
+// iteration with the core's scheduling model (every load hitting L1: memory is accounted for apart).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

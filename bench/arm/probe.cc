@@ -1,6 +1,7 @@
-// llvm-mca probe (npm run bench:arm): the NEON set's kernels at the tile sizes the engine calls, each in
-// a function of its own so that its hot loop can be found and timed alone. Never linked into bitnetd.
-#include "../../native/src/kernels/arm_neon.cc"
+// llvm-mca probe (npm run bench:arm): one ARM kernel set's kernels at the tile sizes the engine calls,
+// each in a function of its own so that its hot loop can be found and timed alone. The set's file
+// comes from the command line (-DKERNEL_FILE="..."); the probe is never linked into bitnetd.
+#include KERNEL_FILE
 
 extern "C" {
 void mca_decode(const uint8_t* row, const int8_t* q, const int32_t* qsum, uint32_t k, int32_t* out) {
