@@ -150,7 +150,10 @@ export interface DaemonState {
   kernel: string;
   /** The compute threads now (the power governor may run fewer than configured). */
   threads: number;
+  /** The threads the governor may use: thread_limit, or less under a cap set at run time. */
   max_threads: number;
+  /** The configured threads (model.threads): the most a run-time cap can allow. */
+  thread_limit: number;
   busy: boolean;
   queued: number;
   requests: number;

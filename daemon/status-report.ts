@@ -24,6 +24,7 @@ export function statusReport({ modelPath, model, power, scheduler, cache, servin
     kernel: model.kernel,
     threads: model.threads,
     max_threads: power.maxThreads(),
+    thread_limit: power.threadLimit(),
     busy: scheduler.busy,
     queued: scheduler.queued,
     requests: scheduler.counters.requests,

@@ -65,6 +65,11 @@ export class PowerManager extends EventEmitter<{ change: [] }> {
     return cap ? Math.max(1, Math.min(cap, this.o.maxThreads)) : this.o.maxThreads;
   }
 
+  /** The configured threads (model.threads): the most a cap can allow. */
+  threadLimit(): number {
+    return this.o.maxThreads;
+  }
+
   get source(): PowerSource {
     return this.o.source;
   }

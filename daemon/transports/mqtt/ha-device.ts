@@ -44,7 +44,7 @@ export class HomeAssistantDevice {
   /** The device payload, retained, so that HA finds this board whenever it starts. */
   announce(): void {
     const state = this.context.control.status();
-    const payload = discoveryPayload(this.nodeId, this.topics, state.max_threads, state.model);
+    const payload = discoveryPayload(this.nodeId, this.topics, state.thread_limit, state.model);
     this.publish(discoveryTopic(this.discoveryPrefix, this.nodeId), JSON.stringify(payload), { qos: 1, retain: true });
   }
 

@@ -21,8 +21,16 @@ export function discoveryTopic(prefix: string, nodeId: string): string {
   return `${prefix}/device/${nodeId}/config`;
 }
 
+/** The thread cap slider's range: 1 to the configured threads (model.threads), which the cap cannot
+ * exceed. Not the cap in force: a cap of 2 would shrink the slider to 1-2 and keep it there. HA rejects a
+ * number whose max is not above its min, so one configured thread still gets a 1-2 slider (2 is then
+ * clamped to 1, as any cap above model.threads is). */
+export function threadCapRange(threadLimit: number): { min: number; max: number } {
+  return { min: 1, max: Math.max(2, threadLimit) };
+}
+
 /** The components of the device, keyed by their unique ids. */
-function components(nodeId: string, t: DiscoveryTopics, maxThreads: number): Record<string, Record<string, unknown>> {
+function components(nodeId: string, t: DiscoveryTopics, threadLimit: number): Record<string, Record<string, unknown>> {
   const id = (key: string) => `bitnetd_${nodeId}_${key}`;
   const fromState = (key: string, extra: Record<string, unknown>) => ({ stat_t: t.state, val_tpl: `{{ value_json.${key} }}`, ...extra });
   const list: [string, Record<string, unknown>][] = [
@@ -31,11 +39,14 @@ function components(nodeId: string, t: DiscoveryTopics, maxThreads: number): Rec
     ['queue', { p: 'sensor', name: 'Queue', ic: 'mdi:tray-full', stat_cla: 'measurement', ...fromState('queued', {}) }],
     ['threads', { p: 'sensor', name: 'Threads', ic: 'mdi:cpu-64-bit', ent_cat: 'diagnostic', ...fromState('threads', {}) }],
     ['power', { p: 'sensor', name: 'Power', dev_cla: 'power', unit_of_meas: 'W', stat_cla: 'measurement', ...fromState('power_w', {}) }],
-    ['energy', { p: 'sensor', name: 'Energy', dev_cla: 'energy', unit_of_meas: 'kWh', stat_cla: 'total_increasing', stat_t: t.state, val_tpl: '{{ (value_json.energy_j / 3600000) | round(6) }}' }],
+    // Only while online: the offline state's energy is the last one known, which a will written at
+    // connect time would report lower than what came since, and HA would count a meter reset. An empty
+    // value keeps the sensor's last one (HA ignores an empty state for a numeric sensor).
+    ['energy', { p: 'sensor', name: 'Energy', dev_cla: 'energy', unit_of_meas: 'kWh', stat_cla: 'total_increasing', stat_t: t.state, val_tpl: "{% if value_json.state == 'online' %}{{ (value_json.energy_j / 3600000) | round(6) }}{% endif %}" }],
     ['joules_per_token', { p: 'sensor', name: 'Energy per token', ic: 'mdi:lightning-bolt', unit_of_meas: 'J', stat_cla: 'measurement', ...fromState('joules_per_token', {}) }],
     ['temperature', { p: 'sensor', name: 'Temperature', dev_cla: 'temperature', unit_of_meas: '°C', stat_cla: 'measurement', ent_cat: 'diagnostic', ...fromState('temperature_c', {}) }],
     ['budget', { p: 'number', name: 'Power budget', ic: 'mdi:flash', unit_of_meas: 'W', min: 0, max: 100, step: 0.5, mode: 'box', cmd_t: t.powerSet, stat_t: t.state, val_tpl: '{{ value_json.budget_watts or 0 }}' }],
-    ['thread_cap', { p: 'number', name: 'Thread cap', ic: 'mdi:cpu-64-bit', min: 1, max: maxThreads, step: 1, mode: 'slider', cmd_t: t.threadsSet, stat_t: t.state, val_tpl: '{{ value_json.max_threads }}' }],
+    ['thread_cap', { p: 'number', name: 'Thread cap', ic: 'mdi:cpu-64-bit', ...threadCapRange(threadLimit), step: 1, mode: 'slider', cmd_t: t.threadsSet, stat_t: t.state, val_tpl: '{{ value_json.max_threads }}' }],
     ['prompt', { p: 'text', name: 'Prompt', ic: 'mdi:chat-question', max: MAX_STATE_LENGTH, cmd_t: t.prompt }],
     ['answer', { p: 'sensor', name: 'Answer', ic: 'mdi:chat', stat_t: t.answer, val_tpl: '{{ value_json.state }}', json_attr_t: t.answer, json_attr_tpl: '{{ {"text": value_json.text, "prompt": value_json.prompt, "tokens": value_json.tokens} | tojson }}' }],
     ['cancel', { p: 'button', name: 'Cancel answer', ic: 'mdi:stop', cmd_t: t.cancel, pl_prs: 'cancel' }],
@@ -43,14 +54,14 @@ function components(nodeId: string, t: DiscoveryTopics, maxThreads: number): Rec
   return Object.fromEntries(list.map(([key, c]) => [id(key), { ...c, uniq_id: id(key) }]));
 }
 
-/** The device discovery payload. */
-export function discoveryPayload(nodeId: string, t: DiscoveryTopics, maxThreads: number, model: string): Record<string, unknown> {
+/** The device discovery payload; threadLimit is the configured thread count (model.threads). */
+export function discoveryPayload(nodeId: string, t: DiscoveryTopics, threadLimit: number, model: string): Record<string, unknown> {
   return {
     dev: { ids: [`bitnetd_${nodeId}`], name: `bitnetd ${nodeId}`, mf: 'bitnetd', mdl: model, sw: VERSION },
     o: { name: 'bitnetd', sw: VERSION },
     avty: [{ t: t.state, val_tpl: '{{ value_json.state }}', pl_avail: 'online', pl_not_avail: 'offline' }],
     qos: 1,
-    cmps: components(nodeId, t, maxThreads),
+    cmps: components(nodeId, t, threadLimit),
   };
 }
 

@@ -92,8 +92,15 @@ export class MqttTransport implements Transport {
     };
   }
 
+  /** The retained state while this board is away: every field of the online state (Home Assistant's
+   * templates read them whatever the availability says; a missing one is a template error, an empty
+   * thread cap a rejected value), at its last value, idle. */
   private offlineState(): string {
-    return JSON.stringify({ state: 'offline', online: false, node_id: this.nodeId, instance: this.instance });
+    return JSON.stringify({ ...this.onlineState(), state: 'offline', online: false, busy: false, queued: 0 });
+  }
+
+  private onlineState(): Record<string, unknown> {
+    return { state: 'online', online: true, node_id: this.nodeId, instance: this.instance, ...this.context.control.status() };
   }
 
   private onConnect(sessionPresent: boolean): void {
@@ -237,8 +244,10 @@ export class MqttTransport implements Transport {
   private publishState(): void {
     if (this.stopping || !this.client?.connected) return;
     this.lastStateAt = Date.now();
-    const state = { state: 'online', online: true, node_id: this.nodeId, instance: this.instance, ...this.context.control.status() };
-    this.client.publish(this.topics.state, JSON.stringify(state), { qos: 1, retain: true });
+    this.client.publish(this.topics.state, JSON.stringify(this.onlineState()), { qos: 1, retain: true });
+    // mqtt.js sends options.will with every reconnect: keep the will's values as recent as that.
+    const will = this.client.options.will;
+    if (will) will.payload = Buffer.from(this.offlineState());
   }
 
   /** Publishes the retained offline state, delivers what is queued and disconnects. */

@@ -1,8 +1,9 @@
 // The discovery payload against Home Assistant's rules for device-based discovery: the keys it takes
 // (its abbreviations, from HA core's mqtt/abbreviations.py), what each platform requires, and the
 // 255-character cap on an entity's state.
+import { availableParallelism } from 'node:os';
 import test from 'ava';
-import { answerPayload, discoveryPayload, discoveryTopic, MAX_STATE_LENGTH } from '../../../daemon/transports/mqtt/ha-discovery.js';
+import { answerPayload, discoveryPayload, discoveryTopic, MAX_STATE_LENGTH, threadCapRange } from '../../../daemon/transports/mqtt/ha-discovery.js';
 import { mqttTopics } from '../../../daemon/transports/mqtt/topics.js';
 
 // HA's abbreviations for the keys a component may use here (abbreviation -> full key), and the device's
@@ -65,6 +66,23 @@ test('every component: a platform HA has, a unique id that is its key, only know
   t.like(byName['Prompt'], { p: 'text', cmd_t: topics.prompt, max: MAX_STATE_LENGTH });
   t.like(byName['Answer'], { p: 'sensor', stat_t: topics.answer, json_attr_t: topics.answer });
   t.like(byName['Cancel answer'], { p: 'button', cmd_t: topics.cancel });
+});
+
+// HA's number: max must be above min (mqtt/number.py validate_config), and a state outside [min, max]
+// is refused ("Invalid value").
+test('the thread cap slider, for every model.threads from 1 to the cores and every cap under it: a range HA takes, holding the state', (t) => {
+  const cores = Math.max(4, availableParallelism());
+  for (let limit = 1; limit <= cores; limit++) {
+    const cap = (discoveryPayload('pi', topics, limit, 'm.gguf') as typeof payload).cmps['bitnetd_pi_thread_cap']!;
+    const { min, max, step } = cap as { min: number; max: number; step: number };
+    t.true(min < max, `model.threads ${limit}: min ${min} < max ${max}`);
+    t.deepEqual({ min, max }, threadCapRange(limit));
+    t.true(Number.isInteger((max - min) / step));
+    // The state's max_threads is the cap in force, 1..limit: always inside the range, and the range does
+    // not follow the cap (a cap of 2 on 4 threads keeps the slider at 1-4).
+    for (let inForce = 1; inForce <= limit; inForce++) t.true(inForce >= min && inForce <= max, `cap ${inForce} of ${limit}`);
+    t.is(max, Math.max(2, limit));
+  }
 });
 
 test('an answer longer than 255 characters: its state is cut to 255 with an ellipsis, the whole text in the attributes', (t) => {

@@ -12,6 +12,8 @@ import { MqttRecorder } from '../../helpers/mqtt-client.js';
 import { syntheticModel } from '../../helpers/models.js';
 import { CLI } from '../../helpers/paths.js';
 import type { DoneEvent, ErrorEvent, TokenEvent } from '../../../daemon/protocol.js';
+import { discoveryPayload } from '../../../daemon/transports/mqtt/ha-discovery.js';
+import { mqttTopics } from '../../../daemon/transports/mqtt/topics.js';
 
 const execFileAsync = promisify(execFile);
 const micro = () => syntheticModel('micro', 'official');
@@ -119,9 +121,21 @@ test('retained state while online, a retained offline will on a crash, offline o
   t.is(state['busy'], false);
   t.is(typeof state['tokens_per_s'], 'number');
 
+  // Home Assistant reads its templates' fields whatever the availability: the offline state has them all.
+  const discovery = discoveryPayload(d.nodeId, mqttTopics('bitnetd', d.nodeId), 1, 'm') as { cmps: Record<string, { stat_t?: string; val_tpl?: string }> };
+  const stateTemplates = Object.values(discovery.cmps).filter((c) => c.stat_t === stateTopic).map((c) => c.val_tpl ?? '');
+  const templateFields = new Set(stateTemplates.join(' ').match(/value_json\.\w+/g)!.map((f) => f.slice('value_json.'.length)));
+  t.true(templateFields.has('energy_j') && templateFields.has('max_threads'));
+  const keepsEveryField = (offline: Record<string, unknown>, what: string) => {
+    for (const key of Object.keys(state)) t.true(key in offline, `${what} has ${key}`);
+    for (const key of templateFields) t.not(offline[key], undefined, `${what} has ${key}, which a template reads`);
+    t.is(offline['busy'], false);
+  };
+
   d.proc.kill('SIGKILL'); // no goodbye: the broker publishes the will
   const will = await r.waitFor(() => r.on(stateTopic).find((m) => (m.event as unknown as { online: boolean }).online === false));
   t.is((will.event as unknown as { state: string }).state, 'offline');
+  keepsEveryField(will.event as unknown as Record<string, unknown>, 'the will');
 
   const d2 = await daemon(b.url, {}, { node_id: d.nodeId });
   await r.waitFor(() => (r.on(stateTopic).filter((m) => (m.event as unknown as { online: boolean }).online).length >= 2 ? true : undefined));
@@ -129,6 +143,7 @@ test('retained state while online, a retained offline will on a crash, offline o
   t.is(await d2.stop(), 0);
   const last = await r.waitFor(() => r.on(stateTopic).slice(before).find((m) => (m.event as unknown as { online: boolean }).online === false));
   t.is((last.event as unknown as { state: string }).state, 'offline');
+  keepsEveryField(last.event as unknown as Record<string, unknown>, 'the offline state of a clean stop');
   const late = await recorder(b.url);
   await late.client.subscribeAsync(stateTopic, { qos: 1 });
   const retained = await late.waitFor(() => late.on(stateTopic)[0]);
@@ -361,6 +376,10 @@ test('Home Assistant: retained device discovery, sent again when HA comes online
   await r.client.publishAsync(`${base}/threads/set`, '1', { qos: 1 });
   await r.waitFor(() => r.on(`${base}/state`).find((m) => (m.event as unknown as { max_threads: number }).max_threads === 1));
   t.pass('the thread cap shows in the state');
+  await r.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
+  const again = await r.waitFor(() => r.on(config)[2]);
+  const slider = Object.values((again.event as unknown as { cmps: Record<string, { name: string; min: number; max: number }> }).cmps).find((c) => c.name === 'Thread cap')!;
+  t.deepEqual([slider.min, slider.max], [1, 2], 'a cap of 1 leaves the slider at 1 to model.threads (HA refuses max = min)');
 
   const states = () => r.on(`${base}/state`).map((m) => m.event as unknown as { busy: boolean });
   const before = states().length;
