@@ -13,9 +13,11 @@ import { serveCommand } from './cli/serve.js';
 import { statusCommand } from './cli/status.js';
 import { synthCommand } from './cli/synth.js';
 import { tokenizeCommand } from './cli/tokenize.js';
+import { VERSION } from './version.js';
 
 const program = new Command('bitnetd')
   .description('run BitNet b1.58 (1-bit LLM) models on a CPU, as a daemon or from the command line')
+  .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(statusCommand())

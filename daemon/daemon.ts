@@ -17,6 +17,7 @@ import { createPowerManager } from './power/create.js';
 import type { PowerManager } from './power/power-manager.js';
 import { IdleSaver, loadPromptCache, savePromptCache } from './prompt-cache-files.js';
 import { Scheduler } from './scheduler.js';
+import { selfCommand } from './self-command.js';
 import { statusLine, statusReport } from './status-report.js';
 import { notify, startWatchdog } from './systemd.js';
 import { createTransports, type Transport, type TransportContext } from './transports/create.js';
@@ -53,7 +54,7 @@ export async function runDaemon(sources: ConfigSources): Promise<number> {
   if (!existsSync(config.model.path)) {
     log.error(
       `model file ${config.model.path} not found. Download ggml-model-i2_s.gguf from ` +
-        'https://huggingface.co/microsoft/bitnet-b1.58-2B-4T-gguf to that path ("bitnetd pull" does), or point model.path ' +
+        `https://huggingface.co/microsoft/bitnet-b1.58-2B-4T-gguf to that path ("${selfCommand(`pull -m ${config.model.path}`)}" does), or point model.path ` +
         '(environment BITNETD_MODEL_PATH, flag --model, or /etc/bitnetd/config.json) at the file, or set model.auto_pull',
     );
     return EXIT.NO_INPUT;

@@ -16,6 +16,7 @@ import {
 import { Conversations } from './conversations.js';
 import type { Logger } from './log.js';
 import { errorEvent, toWireStats, type GenerateRequest, type RequestEnergy, type WireMessage } from './protocol.js';
+import { bigHomeHint } from './requests/big-home-hint.js';
 import { engineOptions } from './requests/engine-options.js';
 import type { AbortReason, Job, Runner } from './scheduler.js';
 
@@ -92,7 +93,8 @@ export function createEngineRunner(
       return { tokens: stats.generated_tokens, tokensPerS: stats.decode_tokens_per_s, joulesPerToken: stats.joules_per_token ?? null };
     } catch (err) {
       if (err instanceof PromptTooLongError) {
-        job.emit(errorEvent(job.id, 'prompt_too_long', err.message));
+        const hint = bigHomeHint(req, err.promptTokens, err.contextSize);
+        job.emit(errorEvent(job.id, 'prompt_too_long', hint ? `${err.message}. ${hint}` : err.message));
       } else if (err instanceof RangeError) {
         job.emit(errorEvent(job.id, 'bad_request', err.message));
       } else if (isModelFileLost(err)) {

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Daemon } from './helpers/daemon.js';
 import { Broker } from './helpers/mosquitto.js';
 import { MqttRecorder } from './helpers/mqtt-client.js';
@@ -35,6 +35,18 @@ test('a missing model file: exit 66 with where to get it, no stack trace', async
   t.regex(err.message, /huggingface\.co\/microsoft\/bitnet-b1\.58-2B-4T-gguf/);
   t.regex(err.message, /BITNETD_MODEL_PATH/);
   t.notRegex(d.stderr, /\n\s+at /, 'no stack trace');
+  // A checkout has no bitnetd command: the hint is one that runs here, for the same path.
+  const hint = /"node (\S+) pull -m \/nonexistent\/ggml-model-i2_s\.gguf"/.exec(err.message);
+  t.truthy(hint, err.message);
+  t.true(existsSync(resolve(process.cwd(), hint![1]!)), `${hint![1]} is this checkout's command line`);
+});
+
+test('the missing-model hint says "bitnetd pull" where a bitnetd command is on the PATH', async (t) => {
+  const bin = mkdtempSync(join(tmpdir(), 'bitnetd-bin-'));
+  writeFileSync(join(bin, 'bitnetd'), '#!/bin/sh\n', { mode: 0o755 });
+  const d = await daemon({ model: '/nonexistent/m.gguf', waitReady: false, env: { PATH: `${bin}:${process.env['PATH']}` } });
+  t.is(await d.exited, 66);
+  t.regex(d.logs.find((l) => l.level === 'error')!.message, /"bitnetd pull -m \/nonexistent\/m\.gguf"/);
 });
 
 test('a corrupt model file: exit 65 with the reason', async (t) => {

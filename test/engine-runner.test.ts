@@ -40,4 +40,20 @@ test.serial('a prompt of half a million tokens is refused as too long, not as a 
   c.close();
   t.is(e.code, 'prompt_too_long', e.message);
   t.regex(e.message, /the prompt is \d{6,} tokens/);
+  t.notRegex(e.message, /Home Assistant/, 'no entity list, no Home Assistant advice');
+});
+
+test.serial('Home Assistant\'s prompt with too many exposed entities: the error names the cause and how many would fit', async (t) => {
+  const c = await SocketClient.connect(daemon.socketPath);
+  const entities = Array.from({ length: 300 }, (_, i) => `- names: Light ${i}\n  domain: light\n  state: 'off'\n  areas: Room ${i % 12}`).join('\n');
+  const system = `You are a voice assistant for Home Assistant.\nStatic Context: An overview of the areas and the devices in this smart home:\n${entities}\n`;
+  c.send({ id: 'big-home', messages: [{ role: 'system', content: system }, { role: 'user', content: 'Turn on the kitchen light' }] });
+  const e = (await c.answer('big-home', 60_000)) as ErrorEvent;
+  c.close();
+  t.is(e.code, 'prompt_too_long', e.message);
+  const [, tokens, context] = /the prompt is (\d+) tokens but the context holds (\d+)/.exec(e.message)!.map(Number);
+  t.regex(e.message, /Home Assistant lists every entity exposed to Assist in its prompt \(300 here/);
+  const fit = Number(/expose about (\d+) or fewer \(Settings > Voice assistants > Expose\)/.exec(e.message)?.[1]);
+  t.is(fit, Math.floor((300 * context! * 0.75) / tokens!), e.message);
+  t.true(fit < 300);
 });

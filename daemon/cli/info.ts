@@ -9,9 +9,13 @@ const f32 = (x: number): number => Number(x.toPrecision(7));
 export function infoCommand(): Command {
   return new Command('info')
     .description('show a model file\'s metadata, shapes, types and sizes')
-    .argument('<model>', 'model file (GGUF)')
+    .argument('[model]', 'model file (GGUF)')
+    .option('-m, --model <file>', 'model file, as the other commands take it')
     .option('--json', 'print one JSON object')
-    .action(async (path: string, flags: { json?: boolean }) => {
+    .action(async (file: string | undefined, flags: { json?: boolean; model?: string }, cmd: Command) => {
+      if (file !== undefined && flags.model !== undefined && file !== flags.model) cmd.error(`error: two model files given: ${file} and ${flags.model}`);
+      const path = file ?? flags.model;
+      if (path === undefined) cmd.error('error: which model? bitnetd info MODEL, or bitnetd info -m MODEL');
       const model = await BitnetModel.load(path);
       const info = model.info;
       const tok = model.tokenizer;

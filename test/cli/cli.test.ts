@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI } from '../helpers/paths.js';
+import { CLI, ROOT } from '../helpers/paths.js';
 import { cosine, loadReference, maxAbsDiff, referenceLastLogits, referenceModelPath } from '../helpers/reference.js';
 
 const run = promisify(execFile);
@@ -66,6 +66,17 @@ test('info shows shapes, types and metadata', async (t) => {
   const json = JSON.parse((await bitnetd('info', MODEL, '--json')).stdout) as { hparams: { nHeadKv: number }; tensors: unknown[] };
   t.is(json.hparams.nHeadKv, 2);
   t.is(json.tensors.length, 2 + 11 * 4, 'embedding, output norm, and 11 tensors per layer');
+  t.is((await bitnetd('info', '-m', MODEL)).stdout, stdout, 'info takes -m as every other command does');
+  const none = await t.throwsAsync(bitnetd('info'));
+  t.regex((none as Error & { stderr: string }).stderr, /which model\? bitnetd info MODEL, or bitnetd info -m MODEL/);
+  const two = await t.throwsAsync(bitnetd('info', MODEL, '-m', join(dir, 'other.gguf')));
+  t.regex((two as Error & { stderr: string }).stderr, /two model files given/);
+});
+
+test('--version prints the package version', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  t.is((await bitnetd('--version')).stdout.trim(), version);
+  t.is((await bitnetd('-V')).stdout.trim(), version);
 });
 
 test('chat answers each line of piped stdin, then exits', async (t) => {

@@ -46,6 +46,9 @@ export class OllamaTransport implements Transport {
   private readonly card: ModelCard;
   private readonly contextSize: number;
   private nextId = 1;
+  /** Translation notes already logged at info: a client sends the same options every time (Home
+   * Assistant's num_ctx 8192 on every turn), so a note is news once and debug after that. */
+  private readonly notesSeen = new Set<string>();
 
   constructor(
     /** `token`, when not empty, is required as "Authorization: Bearer <token>". */
@@ -146,7 +149,11 @@ export class OllamaTransport implements Transport {
     if (!translated) return sendJson(res, 200, { ...textChunk(chat, body.model, '', true), done_reason: 'load' }); // only "load the model"
     const checked = checkRequest(translated.request, ollamaFieldName);
     if (!checked.ok) throw new HttpError(400, checked.message);
-    for (const note of translated.notes) this.context.log.info(`http: ${note}`, { id });
+    for (const note of translated.notes) {
+      const seen = this.notesSeen.has(note);
+      if (!seen && this.notesSeen.size < 100) this.notesSeen.add(note);
+      this.context.log[seen ? 'debug' : 'info'](`http: ${note}${seen ? '' : ' (said once; at debug level after this)'}`, { id });
+    }
 
     let headersSent = false;
     const writeLine = (chunk: OllamaChunk) => {

@@ -53,7 +53,7 @@ const HA_TOOLS = [
 const HA_SYSTEM = 'You are a voice assistant for Home Assistant.\nAnswer questions about the world truthfully.\nStatic Context: An overview of the areas and the devices in this smart home:\n- names: Kitchen Light\n  domain: light\n  areas: Kitchen\n';
 
 test('Home Assistant\'s sequence: /api/tags lists the model with a tag, then /api/chat streams with tools, never a 500', async (t) => {
-  const { url } = await server();
+  const { d, url } = await server();
   const root = await fetch(`${url}/`);
   t.is(await root.text(), 'Ollama is running');
   const tags = (await (await fetch(`${url}/api/tags`)).json()) as { models: OllamaModelEntry[] };
@@ -90,6 +90,8 @@ test('Home Assistant\'s sequence: /api/tags lists the model with a tag, then /ap
     }
     if (!calls.length) t.false(text.trimStart().startsWith('{'), 'a plain answer, not a half tool call');
   }
+  const capped = d.logs.filter((l) => /num_ctx 8192 is more than this model's context/.test(l.message));
+  t.deepEqual(capped.map((l) => l.level), ['info'], 'the num_ctx cap is logged once at info, not on every turn');
 });
 
 test('an AI Task with a JSON schema: the answer parses and matches it, streamed or not', async (t) => {
