@@ -25,7 +25,7 @@ function leafSchema(leaf: Leaf): JsonSchema {
   else if (f === 'port') Object.assign(out, { type: 'integer', minimum: 0, maximum: 65535 });
   else if (f === 'positive-int') Object.assign(out, { type: 'integer', minimum: 1 });
   else if (f === 'non-negative') Object.assign(out, { type: 'number', minimum: 0 });
-  else if (f === 'language-list' || f === 'origin-list') Object.assign(out, { type: 'array', items: { type: 'string' } });
+  else if (f === 'language-list' || f === 'origin-list' || f === 'interface-list') Object.assign(out, { type: 'array', items: { type: 'string' } });
   else out['type'] = 'string';
   if (leaf.doc) out['description'] = leaf.doc + (leaf.env ? ` Environment: ${leaf.env}.` : '');
   out['default'] = leaf.sensitive ? '' : leaf.default;

@@ -75,6 +75,15 @@ convict.addFormats({
     },
     coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
   },
+  'interface-list': {
+    validate(v: unknown) {
+      // Linux interface names: at most 15 characters, no slash or white space.
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^[^\s/]{1,15}$/.test(x))) {
+        throw new Error('must be a list of network interface names like ["eth0", "wlan0"] (in the environment: eth0,wlan0)');
+      }
+    },
+    coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+  },
   'mqtt-topic-prefix': {
     validate(v: unknown) {
       if (typeof v !== 'string' || !/^[^#+$/][^#+]*$/.test(v) || v.endsWith('/')) {
@@ -333,6 +342,12 @@ export function configSchema(env: NodeJS.ProcessEnv = process.env) {
         default: '',
         env: 'BITNETD_WYOMING_NAME',
       },
+      zeroconf_interfaces: {
+        doc: 'Network interfaces whose addresses the zeroconf announcement gives (e.g. ["eth0", "wlan0"]); empty means all but loopback and container or VM networks (docker0, br-<id>, veth*, virbr*, lxcbr*, cni*, podman*, ...).',
+        format: 'interface-list',
+        default: [] as string[],
+        env: 'BITNETD_WYOMING_ZEROCONF_INTERFACES',
+      },
       languages: {
         doc: 'Languages Home Assistant may send (the model answers best in English); an empty list means any.',
         format: 'language-list',
@@ -448,7 +463,7 @@ export interface Config {
   };
   socket: { enabled: boolean; path: string; mode: string; group: string; max_line_bytes: number; max_connections: number };
   http: { port: number; host: string; token: string; model_name: string; origins: string[]; max_body_bytes: number };
-  wyoming: { port: number; host: string; zeroconf: boolean; name: string; languages: string[]; max_event_bytes: number; max_connections: number; idle_timeout_s: number };
+  wyoming: { port: number; host: string; zeroconf: boolean; name: string; zeroconf_interfaces: string[]; languages: string[]; max_event_bytes: number; max_connections: number; idle_timeout_s: number };
   log: { level: LogLevel; format: 'auto' | 'text' | 'journal' | 'json' };
   power: {
     budget_watts: number;

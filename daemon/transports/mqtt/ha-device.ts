@@ -1,6 +1,7 @@
 // This board as a Home Assistant device over MQTT (mqtt.discovery): the retained discovery payload
 // (ha-discovery.ts), published again whenever HA comes online, and the topics of its entities: prompt
-// (a question; the answer lands, retained, on answer), cancel, and threads/set. It publishes through the
+// (a question; the answer lands, retained, on answer) and cancel (threads/set and power/set, which its numbers
+// command, are the MQTT transport's own: they work without discovery). It publishes through the
 // function it is handed; the MQTT transport routes it the messages of the topics it lists.
 import type { IClientPublishOptions } from 'mqtt';
 import { checkRequest } from '../../requests/check.js';
@@ -28,7 +29,7 @@ export class HomeAssistantDevice {
 
   /** The topics it serves. */
   subscriptions(): string[] {
-    return [this.topics.prompt, this.topics.cancel, this.topics.threadsSet, this.haStatus];
+    return [this.topics.prompt, this.topics.cancel, this.haStatus];
   }
 
   /** Handles a message of one of its topics; false for any other topic. */
@@ -36,7 +37,6 @@ export class HomeAssistantDevice {
     if (topic === this.haStatus) this.onHaStatus(text);
     else if (topic === this.topics.prompt) this.onPrompt(text);
     else if (topic === this.topics.cancel) this.context.control.cancelRunning();
-    else if (topic === this.topics.threadsSet) this.onThreadsSet(text);
     else return false;
     return true;
   }
@@ -69,21 +69,5 @@ export class HomeAssistantDevice {
       if (event.type === 'done') answer(event.text, event.generated_tokens);
       else if (event.type === 'error') answer(`error: ${event.message}`, 0);
     }, { source: 'mqtt' });
-  }
-
-  /** HA's thread cap number: an integer, or "off" for model.threads. */
-  private onThreadsSet(text: string): void {
-    const value = text.trim();
-    const n = /^(off|none)$/i.test(value) ? null : Number(value);
-    const log = this.context.log;
-    if (n !== null && !(Number.isInteger(n) && n >= 1 && n <= 256)) {
-      log.warn(`mqtt: ${this.topics.threadsSet}: a thread count is an integer from 1 to 256, or "off" (got ${JSON.stringify(value.slice(0, 40))})`);
-      return;
-    }
-    try {
-      this.context.control.setThreadCap(n);
-    } catch (err) {
-      log.error(`mqtt: ${this.topics.threadsSet}: ${(err as Error).message}`);
-    }
   }
 }

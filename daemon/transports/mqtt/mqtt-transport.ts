@@ -2,7 +2,8 @@
 // shared, on $share/<base>/<base>/request). Answers go to the v5 Response Topic with the Correlation
 // Data echoed, else to the payload's reply_to, else to <base>/<node_id>/response/<id>.
 // <base>/<node_id>/state is retained JSON, with a retained "offline" will. <base>/<node_id>/power/set
-// takes a power budget ("4.5", "off" or a JSON power command); the state then shows the new limits.
+// takes a power budget ("4.5", "off" or a JSON power command), <base>/<node_id>/threads/set a thread cap
+// ("2" or "off"); the state then shows the new limits.
 // With discovery on, the Home Assistant device (ha-device.ts) is published and its topics served.
 import { randomBytes } from 'node:crypto';
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -110,7 +111,7 @@ export class MqttTransport implements Transport {
     this.failures = 0;
     client.options.reconnectPeriod = this.cfg.reconnect_min_ms;
     if (!sessionPresent) {
-      const topics = [this.topics.request, this.topics.powerSet, this.topics.state, ...(this.cfg.shared ? [this.topics.shared] : []), ...(this.device?.subscriptions() ?? [])];
+      const topics = [this.topics.request, this.topics.powerSet, this.topics.threadsSet, this.topics.state, ...(this.cfg.shared ? [this.topics.shared] : []), ...(this.device?.subscriptions() ?? [])];
       client.subscribe(topics, { qos: 1 }, (err, granted) => {
         if (err) return log.error('mqtt: subscribe failed', { error: err.message });
         const refused = (granted ?? []).filter((g) => g.qos > 2);
@@ -151,6 +152,7 @@ export class MqttTransport implements Transport {
         return;
       }
       if (topic === this.topics.powerSet) return this.onPowerSet(payload.toString('utf8'));
+      if (topic === this.topics.threadsSet) return this.onThreadsSet(payload.toString('utf8'));
       if (topic === this.topics.state) return this.onState(payload.toString('utf8'));
       if (this.device?.onMessage(topic, payload.toString('utf8'))) return;
     }
@@ -211,6 +213,22 @@ export class MqttTransport implements Transport {
     const event = powerEvent(this.context.control, undefined, limits);
     if (event.type === 'error') this.context.log.error(`mqtt: ${this.topics.powerSet}: ${event.message}`);
     // Accepted limits show in the state topic, which the power governor republishes on the change.
+  }
+
+  /** The thread cap topic (Home Assistant's Thread cap number publishes there): an integer, or "off" for model.threads. */
+  private onThreadsSet(text: string): void {
+    const value = text.trim();
+    const n = /^(off|none)$/i.test(value) ? null : Number(value);
+    const log = this.context.log;
+    if (n !== null && !(Number.isInteger(n) && n >= 1 && n <= 256)) {
+      log.warn(`mqtt: ${this.topics.threadsSet}: a thread count is an integer from 1 to 256, or "off" (got ${JSON.stringify(value.slice(0, 40))})`);
+      return;
+    }
+    try {
+      this.context.control.setThreadCap(n);
+    } catch (err) {
+      log.error(`mqtt: ${this.topics.threadsSet}: ${(err as Error).message}`);
+    }
   }
 
   /** Publishes events of one request; mqtt.js queues them while the broker is away. */

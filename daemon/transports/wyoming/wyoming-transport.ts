@@ -71,7 +71,7 @@ export class WyomingTransport implements Transport {
       return;
     }
     this.zeroconf = new ZeroconfAdvert(this.context.log);
-    this.zeroconf.advertise(this.settings.name || `bitnetd-${this.nodeId}`, this.port());
+    this.zeroconf.advertise(this.settings.name || `bitnetd-${this.nodeId}`, this.port(), this.settings.zeroconf_interfaces);
   }
 
   stopAccepting(): void {

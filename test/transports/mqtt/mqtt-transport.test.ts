@@ -357,6 +357,23 @@ test('the power command topic takes a plain budget (as a Home Assistant number s
   t.true(state(from).every((s) => s['budget_watts'] === null), 'a bad payload changes nothing');
 });
 
+test('the thread cap topic works without Home Assistant discovery; a bad value is refused with a warning', async (t) => {
+  const b = await broker();
+  const d = await daemon(b.url, { discovery: false }, { model: { threads: 2 } });
+  const stateTopic = `bitnetd/${d.nodeId}/state`;
+  const r = await recorder(b.url);
+  await r.client.subscribeAsync(stateTopic, { qos: 1 });
+  const states = () => r.on(stateTopic).map((m) => m.event as unknown as { max_threads: number; thread_limit: number });
+  t.like(await r.waitFor(() => states()[0]), { max_threads: 2, thread_limit: 2 });
+  await r.client.publishAsync(`bitnetd/${d.nodeId}/threads/set`, '1', { qos: 1 });
+  t.like(await r.waitFor(() => states().find((s) => s.max_threads === 1)), { thread_limit: 2 });
+  const capped = states().findIndex((s) => s.max_threads === 1);
+  await r.client.publishAsync(`bitnetd/${d.nodeId}/threads/set`, 'many', { qos: 1 });
+  t.truthy(await d.waitForLog((l) => l.level === 'warn' && /threads\/set: a thread count is an integer from 1 to 256, or "off"/.test(l.message)));
+  await r.client.publishAsync(`bitnetd/${d.nodeId}/threads/set`, 'off', { qos: 1 });
+  t.truthy(await r.waitFor(() => states().find((s, i) => i > capped && s.max_threads === 2)), '"off" lifts the cap');
+});
+
 test('Home Assistant: retained device discovery, sent again when HA comes online; prompt, answer, thread cap, cancel; ha-remove clears it', async (t) => {
   const b = await broker();
   // Answers run on (no end of text in sight) until the cancel button stops them.

@@ -3,6 +3,7 @@
 // with HA's context → the streamed answer ending in `handled`. Also bad input, hang-ups and zeroconf.
 import test from 'ava';
 import { Bonjour, type Service } from 'bonjour-service';
+import { announcedAddresses, mdnsHostName } from '../../../daemon/transports/wyoming/zeroconf-addresses.js';
 import { networkInterfaces } from 'node:os';
 import { Daemon } from '../../helpers/daemon.js';
 import { freePort } from '../../helpers/mosquitto.js';
@@ -161,6 +162,9 @@ const lan = Object.values(networkInterfaces()).some((addrs) => addrs?.some((a) =
   t.is(found.port, port);
   t.is(found.protocol, 'tcp');
   t.true((found.addresses ?? []).length > 0);
+  t.is(found.host, mdnsHostName(), 'the SRV target is <hostname>.local, which HA can resolve');
+  const lanAddresses = announcedAddresses(networkInterfaces(), []);
+  for (const a of found.addresses!) t.true(lanAddresses.has(a), `${a} is a LAN address of this host`);
   const reachable = found.addresses!.find((a) => a.includes('.'))!;
   const c = await WyomingClient.connect(port, reachable);
   cleanups.push(async () => c.close());
