@@ -2,7 +2,8 @@
 # pack-test.sh: `npm pack` gives one tarball that installs with no compiler. Installs it into an empty
 # folder (npm install ./bitnetd-*.tgz), then checks that the install step used the prebuilt engine (no
 # build/ folder appeared), that every prebuild is inside, and that `bitnetd info` runs on the reference
-# model with the prebuild. Needs the prebuilds (npm run cross) first.
+# model with the prebuild; then installs it globally with the README's line, which must leave npm 11
+# nothing to warn about its install script. Needs the prebuilds (npm run cross) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cross/targets.sh
@@ -26,3 +27,11 @@ grep -q "using the prebuilt engine for linux-$(host_arch)" "$out/app/install.log
 info=$(cd "$out/app" && env -u BITNETD_ADDON npx --no-install bitnetd info "$ref")
 grep -q "^engine *prebuild .*prebuilds/linux-$(host_arch)/bitnetd.node" <<<"$info" || { echo "$info" >&2; fail "bitnetd info did not run on the prebuild"; }
 echo "pack-test: installed into an empty folder without compiling; bitnetd info: $(grep -E '^(kernel|engine)' <<<"$info" | tr -s ' ' | tr '\n' ';')"
+
+# The README's global install (into a prefix of its own): the install script approved, no warning.
+(cd "$out" && npm install -g --prefix "$out/global" --allow-scripts="$out/$tarball" --no-audit --no-fund --foreground-scripts "./$tarball" >global.log 2>&1) ||
+    { cat "$out/global.log" >&2; fail "npm install -g failed"; }
+grep -q "using the prebuilt engine for linux-$(host_arch)" "$out/global.log" || { cat "$out/global.log" >&2; fail "the global install did not take the prebuild"; }
+! grep -q "install-scripts" "$out/global.log" || { cat "$out/global.log" >&2; fail "npm warns about the install script despite --allow-scripts"; }
+[ "$("$out/global/bin/bitnetd" --version)" = "$(node -p "require('./package.json').version")" ] || fail "the global bitnetd does not run"
+echo "pack-test: npm install -g --allow-scripts=<tarball> installs with the prebuild and no install-script warning"

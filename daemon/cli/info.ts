@@ -20,7 +20,7 @@ export function infoCommand(): Command {
       const info = model.info;
       const tok = model.tokenizer;
       if (flags.json) {
-        console.log(JSON.stringify({ ...info, kernel: model.kernel, engine: loadedAddon(), tokenizer: { preTokenizer: tok.preTokenizer, bos: tok.bosId, eos: tok.eosId, eot: tok.eotId ?? null } }));
+        console.log(JSON.stringify({ ...info, kernel: model.kernel, engine: loadedAddon(), node: { version: process.version, path: process.execPath }, tokenizer: { preTokenizer: tok.preTokenizer, bos: tok.bosId, eos: tok.eosId, eot: tok.eotId ?? null } }));
         return;
       }
       const h = info.hparams;
@@ -43,6 +43,7 @@ export function infoCommand(): Command {
         `output        ${h.tiedOutput ? 'tied to token_embd' : 'output.weight'}`,
         `kernel        ${model.kernel}`,
         `engine        ${loadedAddon().source} ${loadedAddon().path}`,
+        `node          ${process.version} ${process.execPath}`,
         `tensors       ${info.tensors.length}: ` +
           [...bytesByType].map(([type, e]) => `${e.count} ${type} (${mib(e.bytes)})`).join(', '),
         '',

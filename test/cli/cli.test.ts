@@ -63,6 +63,7 @@ test('info shows shapes, types and metadata', async (t) => {
   t.regex(stdout, /layers {8}4/);
   t.regex(stdout, new RegExp(`kernel {8}(${loadAddon().kernels.join('|')})\n`), 'the kernel in use is named');
   t.regex(stdout, /blk\.0\.attn_q\.weight\s+I2_S\s+\{256, 256\}/);
+  t.true(stdout.includes(`node          ${process.version} ${process.execPath}\n`), 'the Node runtime in use is named');
   const json = JSON.parse((await bitnetd('info', MODEL, '--json')).stdout) as { hparams: { nHeadKv: number }; tensors: unknown[] };
   t.is(json.hparams.nHeadKv, 2);
   t.is(json.tensors.length, 2 + 11 * 4, 'embedding, output norm, and 11 tensors per layer');
