@@ -68,13 +68,12 @@ for debarch in ${BITNETD_DEB_ARCHES:-arm64 armhf amd64}; do
 Package: bitnetd
 Version: $version
 Architecture: $debarch
-Maintainer: bitnetd developers <bitnetd@users.noreply.github.com>
+Maintainer: bitnetd developers <bitnetd@localhost>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: libc6 (>= 2.29), libstdc++6 (>= 9), init-system-helpers (>= 1.54), passwd${EXTRA_DEPENDS[$debarch]:-}
 Suggests: mosquitto
 Section: misc
 Priority: optional
-Homepage: https://huggingface.co/microsoft/bitnet-b1.58-2B-4T-gguf
 Description: BitNet b1.58 1-bit LLM as a home-automation daemon
  bitnetd runs Microsoft's BitNet b1.58 2B4T, an LLM with ternary weights,
  on a plain CPU (Raspberry Pi 4/5, x86 home servers). It answers prompts
