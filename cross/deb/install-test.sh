@@ -4,7 +4,8 @@
 # Node 18), root file systems made by rootfs.sh, their ARM binaries run by qemu-user. In each:
 #   apt-get install ./bitnetd_<version>_<arch>.deb (its dependencies from Debian's mirror);
 #   the user, the conffile's group, the enabled unit; bitnetd runs on the Node it brings, not the old one;
-#   bitnetd info on the reference model names the NEON kernels of a Pi 4's CPU;
+#   sudo -u bitnetd bitnetd pull fetches the model (the reference one, served over HTTP here) to its place;
+#   bitnetd info on it names the NEON kernels of a Pi 4's CPU;
 #   the daemon, started as its user without systemd (none runs in a chroot), answers over its socket;
 #   apt-get remove keeps the configuration and the models; apt-get purge deletes them.
 # Both run at once, one per core. Logs: .cache/deb-test/<suite>-<arch>.log. Needs root (chroot, mount).
@@ -15,6 +16,7 @@ source cross/targets.sh
 need_commands debootstrap debootstrap
 need_commands "qemu-user-static binfmt-support" qemu-aarch64-static qemu-arm-static
 need_commands socat socat
+need_commands python3 python3
 
 version=$(node -p "require('./package.json').version")
 ref=$(realpath "${BITNETD_REF_DIR:-../shared/ref}")/synth-tiny-i2_s.gguf
@@ -24,8 +26,8 @@ mkdir -p .cache/deb-test
 # suite, Debian architecture, the CPU qemu plays, the kernels bitnetd must pick on it
 SUITES=("bullseye armhf cortex-a7 neon" "bookworm arm64 cortex-a72 neon")
 
-install_test() (  # install_test SUITE ARCH CPU KERNEL: one userland, in a subshell that cleans up after it
-    suite=$1 arch=$2 cpu=$3 kernel=$4
+install_test() (  # install_test SUITE ARCH CPU KERNEL PORT: one userland, in a subshell that cleans up after it
+    suite=$1 arch=$2 cpu=$3 kernel=$4 port=$5
     deb=build-deb/bitnetd_${version}_$arch.deb pid=""
     [ -f "$deb" ] || { echo "no $deb: run npm run package first"; exit 1; }
     root=$(cross/deb/rootfs.sh "$suite" "$arch")
@@ -44,9 +46,12 @@ install_test() (  # install_test SUITE ARCH CPU KERNEL: one userland, in a subsh
     [ -L "$root/etc/systemd/system/multi-user.target.wants/bitnetd.service" ] || fail "the unit is not enabled"
     [ "$(in_root bitnetd --version)" = "$version" ] || fail "bitnetd --version"
 
+    echo "== sudo -u bitnetd bitnetd pull, as the README says (from a server on this machine: the reference model)"
+    chroot --userspec=bitnetd:bitnetd "$root" /usr/bin/env -i PATH=/usr/bin:/bin QEMU_CPU="$cpu" \
+        bitnetd pull "http://127.0.0.1:$port/$(basename "$ref")" --sha256 "$(sha256sum "$ref" | cut -d' ' -f1)" || fail "bitnetd pull"
+    cmp "$ref" "$root/var/lib/bitnetd/models/ggml-model-i2_s.gguf" || fail "the pulled model differs"
+
     echo "== bitnetd info (the system's Node is $(in_root node --version))"
-    install -m 0640 "$ref" "$root/var/lib/bitnetd/models/ggml-model-i2_s.gguf"
-    in_root chown bitnetd:bitnetd /var/lib/bitnetd/models/ggml-model-i2_s.gguf
     info=$(in_root bitnetd info -m /var/lib/bitnetd/models/ggml-model-i2_s.gguf | sed -n '/^metadata/q;p')
     echo "$info"
     grep -qx "kernel *$kernel" <<<"$info" || fail "expected the $kernel kernels"
@@ -93,10 +98,17 @@ run_suite() {  # run_suite SUITE ARCH CPU KERNEL: install_test into its log, a s
     return $status
 }
 
+# The model comes over HTTP, as from Hugging Face: the reference file, served on loopback (the chroots
+# share this machine's network).
+port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+python3 -m http.server --bind 127.0.0.1 --directory "$(dirname "$ref")" "$port" >.cache/deb-test/http.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null' EXIT
+
 pids=()
 for s in "${SUITES[@]}"; do
     # shellcheck disable=SC2086
-    run_suite $s &
+    run_suite $s "$port" &
     pids+=($!)
 done
 failed=0
