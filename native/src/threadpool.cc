@@ -17,7 +17,10 @@ inline void cpu_relax() {
 #endif
 }
 
-// Polls `ready` for up to kSpin; true if it became true.
+// Polls `ready` for up to kSpin; true if it became true. Between rounds of polling it yields the core:
+// when the machine has more runnable threads than cores (another engine, Home Assistant on the same
+// Pi), the thread this one waits for may be the one waiting for the core, and a spin that keeps the
+// core to itself until its time slice ends holds both up. With idle cores the yield returns at once.
 template <typename F>
 bool spin_until(F ready) {
     const auto until = std::chrono::steady_clock::now() + kSpin;
@@ -27,6 +30,7 @@ bool spin_until(F ready) {
             cpu_relax();
         }
         if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::yield();
     }
 }
 

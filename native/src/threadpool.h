@@ -1,6 +1,6 @@
-// Persistent worker threads. Between the ~160 jobs of one token, workers spin briefly on an atomic
-// (waking a sleeping thread costs tens of microseconds, more in VMs); after a short while without work
-// they sleep on a condition variable, so an idle daemon uses no CPU.
+// Persistent worker threads. Between the ~160 jobs of one token, workers spin briefly on an atomic,
+// yielding the core between polls (waking a sleeping thread costs tens of microseconds, more in VMs);
+// after a short while without work they sleep on a condition variable, so an idle daemon uses no CPU.
 // The caller's thread takes part as worker 0, so a pool of n threads starts n - 1 workers.
 #pragma once
 #include <atomic>
