@@ -16,3 +16,14 @@ need_commands() {  # need_commands PACKAGES COMMAND...: fail with the apt-get li
         command -v "$c" >/dev/null || { echo "cross: $c is missing; install it with: sudo apt-get install $packages" >&2; exit 1; }
     done
 }
+
+# Lets the kernel run ARM binaries through qemu (binfmt_misc), for emulated Node and for chroots.
+enable_binfmt() {
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    for name in qemu-aarch64 qemu-arm; do
+        [ "$(head -1 /proc/sys/fs/binfmt_misc/$name 2>/dev/null)" = enabled ] && continue
+        [ -e /proc/sys/fs/binfmt_misc/register ] || $sudo mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+        $sudo update-binfmts --enable "$name"
+    done
+}

@@ -14,18 +14,6 @@ need_commands "qemu-user-static binfmt-support" qemu-aarch64-static qemu-arm-sta
 SUITES=("arm64 cortex-a72 neon" "arm64 cortex-a76 dotprod" "arm cortex-a15 neon" "arm cortex-a7 neon")
 TESTS=(dist/test/native/kernels.test.js dist/test/engine/oracle.test.js dist/test/cross/daemon-smoke.test.js)
 
-# ava runs each test file in a child process and the loader probes the addon in another: an emulated
-# Node starting an ARM binary needs the kernel's binfmt_misc entries for qemu.
-enable_binfmt() {
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    for name in qemu-aarch64 qemu-arm; do
-        [ "$(head -1 /proc/sys/fs/binfmt_misc/$name 2>/dev/null)" = enabled ] && continue
-        [ -e /proc/sys/fs/binfmt_misc/register ] || $sudo mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-        $sudo update-binfmts --enable "$name"
-    done
-}
-
 run_suite() {  # run_suite ARCH CPU KERNEL NODE: ava under qemu, the output in the suite's log
     local arch=$1 cpu=$2 kernel=$3 node=$4 log=.cache/cross/$1-$2.log
     local start=$SECONDS status=0
@@ -42,6 +30,8 @@ run_suite() {  # run_suite ARCH CPU KERNEL NODE: ava under qemu, the output in t
 cross/build.sh
 cross/pack-test.sh
 npx tsc -p .
+# ava runs each test file in a child process and the loader probes the addon in another: an emulated
+# Node starting an ARM binary needs the kernel's binfmt_misc entries for qemu.
 enable_binfmt
 mkdir -p .cache/cross
 ulimit -c 0  # qemu would drop a core file into the working folder for every crash

@@ -7,6 +7,7 @@
 # Needs root (debootstrap and chroot), debootstrap, and qemu-user-static with its binfmt entries.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source cross/targets.sh
 suite=$1 arch=$2
 mirror=${BITNETD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=$PWD/.cache/rootfs
@@ -15,6 +16,8 @@ dir=$cache/$suite-$arch
 mkdir -p "$cache"
 
 if [ ! -f "$tarball" ]; then
+    need_commands debootstrap debootstrap
+    enable_binfmt
     tmp=$cache/$suite-$arch.making
     rm -rf --one-file-system "$tmp"
     # minbase: dpkg, apt and the essential set, as a stripped-down Raspberry Pi OS Lite; the second
