@@ -41,7 +41,9 @@ for debarch in ${BITNETD_DEB_ARCHES:-arm64 armhf amd64}; do
     install -D -m 0644 config/example.json "$lib/config/example.json"
     install -D -m 0755 "$addon" "$lib/prebuilds/linux-$arch/bitnetd.node"
     install -D -m 0755 "$node" "$lib/node/bin/node"
-    sed "s/@NODE_MAJOR@/$node_major/" cross/deb/bitnetd.sh >"$root/bitnetd" && install -D -m 0755 "$root/bitnetd" "$root/usr/bin/bitnetd" && rm "$root/bitnetd"
+    install -d "$root/usr/bin" "$root/usr/share/doc/bitnetd"
+    sed "s/@NODE_MAJOR@/$node_major/" cross/deb/bitnetd.sh >"$root/usr/bin/bitnetd"
+    chmod 0755 "$root/usr/bin/bitnetd"
     # The checkout's unit, with the package's command and documentation.
     install -d "$root/lib/systemd/system"
     sed -e 's|^ExecStart=.*|ExecStart=/usr/bin/bitnetd serve|' \
@@ -60,7 +62,7 @@ for debarch in ${BITNETD_DEB_ARCHES:-arm64 armhf amd64}; do
         echo "It brings Node.js $node_version in /usr/lib/bitnetd/node, under this license:"
         echo
         cat "$(dirname "$(dirname "$node")")/LICENSE"
-    } >"$root/copyright" && install -D -m 0644 "$root/copyright" "$root/usr/share/doc/bitnetd/copyright" && rm "$root/copyright"
+    } >"$root/usr/share/doc/bitnetd/copyright"
 
     install -m 0755 cross/deb/debian/postinst cross/deb/debian/prerm cross/deb/debian/postrm "$root/DEBIAN/"
     echo /etc/bitnetd/config.json >"$root/DEBIAN/conffiles"

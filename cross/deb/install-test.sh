@@ -13,7 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source cross/targets.sh
 [ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=BITNETD_REF_DIR,BITNETD_DEBIAN_MIRROR,PATH "$0" "$@"
-need_commands debootstrap debootstrap
 need_commands "qemu-user-static binfmt-support" qemu-aarch64-static qemu-arm-static
 need_commands socat socat
 need_commands python3 python3
@@ -35,6 +34,7 @@ install_test() (  # install_test SUITE ARCH CPU KERNEL PORT: one userland, in a 
     trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; umount -l "$root/proc"' EXIT
     # Only what a login shell has: not this machine's environment.
     in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root QEMU_CPU="$cpu" "$@"; }
+    as_bitnetd() { chroot --userspec=bitnetd:bitnetd "$root" /usr/bin/env -i PATH=/usr/bin:/bin QEMU_CPU="$cpu" "$@"; }
     fail() { echo "FAILED: $*"; exit 1; }
 
     cp "$deb" "$root/tmp/"
@@ -47,8 +47,7 @@ install_test() (  # install_test SUITE ARCH CPU KERNEL PORT: one userland, in a 
     [ "$(in_root bitnetd --version)" = "$version" ] || fail "bitnetd --version"
 
     echo "== sudo -u bitnetd bitnetd pull, as the README says (from a server on this machine: the reference model)"
-    chroot --userspec=bitnetd:bitnetd "$root" /usr/bin/env -i PATH=/usr/bin:/bin QEMU_CPU="$cpu" \
-        bitnetd pull "http://127.0.0.1:$port/$(basename "$ref")" --sha256 "$(sha256sum "$ref" | cut -d' ' -f1)" || fail "bitnetd pull"
+    as_bitnetd bitnetd pull "http://127.0.0.1:$port/$(basename "$ref")" --sha256 "$(sha256sum "$ref" | cut -d' ' -f1)" || fail "bitnetd pull"
     cmp "$ref" "$root/var/lib/bitnetd/models/ggml-model-i2_s.gguf" || fail "the pulled model differs"
 
     echo "== bitnetd info (the system's Node is $(in_root node --version))"
@@ -60,6 +59,8 @@ install_test() (  # install_test SUITE ARCH CPU KERNEL PORT: one userland, in a 
 
     echo "== the daemon, as user bitnetd, answering over its socket"
     in_root install -d -o bitnetd -g bitnetd -m 0750 /run/bitnetd
+    # chroot itself in the background, not as_bitnetd (a function would be a subshell): $! must be the
+    # process that becomes the daemon, for the SIGTERM below.
     chroot --userspec=bitnetd:bitnetd "$root" /usr/bin/env -i PATH=/usr/bin:/bin QEMU_CPU="$cpu" \
         RUNTIME_DIRECTORY=/run/bitnetd STATE_DIRECTORY=/var/lib/bitnetd BITNETD_MQTT_URL= BITNETD_HTTP_PORT=0 \
         BITNETD_WYOMING_PORT=0 BITNETD_LOG_FORMAT=text /usr/bin/bitnetd serve &

@@ -25,7 +25,7 @@ export function discoveryTopic(prefix: string, nodeId: string): string {
  * exceed. Not the cap in force: a cap of 2 would shrink the slider to 1-2 and keep it there. HA rejects a
  * number whose max is not above its min, so one configured thread still gets a 1-2 slider (2 is then
  * clamped to 1, as any cap above model.threads is). */
-export function threadCapRange(threadLimit: number): { min: number; max: number } {
+function threadCapRange(threadLimit: number): { min: number; max: number } {
   return { min: 1, max: Math.max(2, threadLimit) };
 }
 

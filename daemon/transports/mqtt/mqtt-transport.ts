@@ -96,8 +96,8 @@ export class MqttTransport implements Transport {
   /** The retained state while this board is away: every field of the online state (Home Assistant's
    * templates read them whatever the availability says; a missing one is a template error, an empty
    * thread cap a rejected value), at its last value, idle. */
-  private offlineState(): string {
-    return JSON.stringify({ ...this.onlineState(), state: 'offline', online: false, busy: false, queued: 0 });
+  private offlineState(online = this.onlineState()): string {
+    return JSON.stringify({ ...online, state: 'offline', online: false, busy: false, queued: 0 });
   }
 
   private onlineState(): Record<string, unknown> {
@@ -262,10 +262,11 @@ export class MqttTransport implements Transport {
   private publishState(): void {
     if (this.stopping || !this.client?.connected) return;
     this.lastStateAt = Date.now();
-    this.client.publish(this.topics.state, JSON.stringify(this.onlineState()), { qos: 1, retain: true });
+    const online = this.onlineState();
+    this.client.publish(this.topics.state, JSON.stringify(online), { qos: 1, retain: true });
     // mqtt.js sends options.will with every reconnect: keep the will's values as recent as that.
     const will = this.client.options.will;
-    if (will) will.payload = Buffer.from(this.offlineState());
+    if (will) will.payload = Buffer.from(this.offlineState(online));
   }
 
   /** Publishes the retained offline state, delivers what is queued and disconnects. */
