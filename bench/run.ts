@@ -60,7 +60,8 @@ const bytesPerToken = (h: 'f16' | 'q8') => ternaryBytes + headBytes[h];
 
 // Every kernel set is measured (a host with AVX-512 also runs the AVX2 set, forced), the best with
 // both heads, the others with the q8 head the daemon uses.
-const available = loadAddon().kernels.filter((k) => k !== 'scalar');
+const addon = loadAddon();
+const available = addon.kernels.filter((k) => k !== 'scalar');
 const kernels = opts.kernels ? opts.kernels.split(',') : available.length ? available : ['scalar'];
 const results: Measurement[] = [];
 for (const [k, kernel] of kernels.entries()) for (const headMode of k === 0 ? (['q8', 'f16'] as const) : (['q8'] as const)) {
@@ -76,6 +77,15 @@ for (const [k, kernel] of kernels.entries()) for (const headMode of k === 0 ? ([
     results.push(JSON.parse(out) as Measurement);
   }
 }
+// The AVX2 set's prefill ceiling on this CPU: the fastest its cores retire one maddubs (32 multiply-adds)
+// and the add that keeps it, against the multiply-adds of a token's ternary products (one per weight).
+const avx2Rows = results.filter((r) => r.kernel === 'avx2');
+const avx2Ceiling = avx2Rows.length && addon.probeAvx2Peak ? avx2Rows.map((r) => {
+  process.stderr.write(`probing the AVX2 multiply-add ceiling on ${r.threads} thread(s)...\n`);
+  const pairsPerSecond = addon.probeAvx2Peak!(r.threads)! * 1e9;
+  const macsPerToken = ternaryBytes * 4;
+  return { threads: r.threads, gmac_s: (pairsPerSecond * 32) / 1e9, pp_ceiling: (pairsPerSecond * 32) / macsPerToken, pp128: median(r.pp128) };
+}) : [];
 process.stderr.write('comparing the q8 head with the exact f16 one over 512 teacher-forced tokens...\n');
 const accuracy = await headAccuracy(modelPath, 512);
 process.stderr.write('timing the first token with and without a prompt-cache hit (a 1,500-token system prompt)...\n');
@@ -109,6 +119,12 @@ console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(r));
 console.log('medians of ' + opts.repeats + ' runs, ± half the spread; bw share = bytes per token x tg128 / the read bandwidth probed right before it; GB = 10^9 bytes');
+for (const c of avx2Ceiling) {
+  console.log(
+    `AVX2 ceiling, ${c.threads} thread(s): maddubs + add from L1 at ${c.gmac_s.toFixed(0)} GMAC/s; a token's ${(ternaryBytes * 4 / 1e9).toFixed(2)} G ternary ` +
+      `multiply-adds then take ${((ternaryBytes * 4) / (c.gmac_s * 1e9) * 1e3).toFixed(1)} ms: prefill <= ${c.pp_ceiling.toFixed(0)} tok/s with nothing else to do (avx2 pp128: ${(c.pp128 / c.pp_ceiling * 100).toFixed(0)} % of it)`,
+  );
+}
 console.log(
   `q8 head vs f16 over ${accuracy.positions} teacher-forced tokens: max logit difference ${accuracy.max_abs_diff.toFixed(4)}; ` +
     `top-1 agrees at ${accuracy.confident_top1_agree} of ${accuracy.confident_positions} positions where f16's top-1 leads by > 0.05`,
@@ -127,5 +143,5 @@ for (const r of constrained.runs) {
 }
 
 mkdirSync(dirname(opts.out), { recursive: true });
-writeFileSync(opts.out, JSON.stringify({ date: new Date().toISOString(), model: modelPath, bytes_per_token: { f16: bytesPerToken('f16'), q8: bytesPerToken('q8') }, head_accuracy: accuracy, prompt_cache: cacheTiming, constrained, cpu: cpus()[0]?.model, cores: all, results }, null, 2) + '\n');
+writeFileSync(opts.out, JSON.stringify({ date: new Date().toISOString(), model: modelPath, bytes_per_token: { f16: bytesPerToken('f16'), q8: bytesPerToken('q8') }, head_accuracy: accuracy, avx2_ceiling: avx2Ceiling, prompt_cache: cacheTiming, constrained, cpu: cpus()[0]?.model, cores: all, results }, null, 2) + '\n');
 console.log(`JSON: ${opts.out}`);

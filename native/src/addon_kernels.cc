@@ -12,6 +12,9 @@
 #include "addon_kernels.h"
 #include "kernels/act_quant.h"
 #include "kernels/kernels.h"
+#if defined(__x86_64__)
+#include "kernels/x86_avx2_peak.h"
+#endif
 #include "threadpool.h"
 #include "weight_arena.h"
 
@@ -164,6 +167,28 @@ Napi::Value ProbeBandwidth(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, best);
 }
 
+#if defined(__x86_64__)
+// probeAvx2Peak(threads): the AVX2 multiply-add ceiling (kernels/x86_avx2_peak.h) over that many
+// threads, in billions of maddubs + add pairs a second (the best of five half-second runs); null
+// when this CPU lacks AVX2.
+Napi::Value ProbeAvx2Peak(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int threads = (int)checked_uint(env, info[0], "threads", 1, 256);
+    if (!kernels_find("avx2")) return env.Null();
+    constexpr uint64_t kRounds = 100'000'000;
+    ThreadPool pool(threads);
+    std::atomic<int32_t> sink{0};
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        pool.run([&](int, int) { sink += avx2_maddubs_add_rounds(kRounds); });
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, (double)kRounds * kAvx2PeakPairsPerRound * threads / s / 1e9);
+    }
+    return Napi::Number::New(env, best + 0 * sink.load());
+}
+#endif
+
 }  // namespace
 
 void export_kernel_probes(Napi::Env env, Napi::Object exports) {
@@ -176,4 +201,7 @@ void export_kernel_probes(Napi::Env env, Napi::Object exports) {
     exports.Set("attnScores", Napi::Function::New(env, AttnScores));
     exports.Set("attnValues", Napi::Function::New(env, AttnValues));
     exports.Set("probeBandwidth", Napi::Function::New(env, ProbeBandwidth));
+#if defined(__x86_64__)
+    exports.Set("probeAvx2Peak", Napi::Function::New(env, ProbeAvx2Peak));
+#endif
 }

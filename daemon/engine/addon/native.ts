@@ -121,6 +121,9 @@ export interface NativeAddon {
   attnValues(p: Float32Array, nKeys: Uint32Array, v: Uint16Array, out: Float32Array, kernel?: string): Float32Array;
   /** Read bandwidth of this machine in GB/s (best of five reads of a buffer of that many MB). */
   probeBandwidth(megabytes: number, threads: number): number;
+  /** x86-64 builds only: billions of vpmaddubsw + add pairs a second on that many threads, from L1 (the
+   * least work any AVX2 ternary kernel does per 32 multiply-adds); null without AVX2. */
+  probeAvx2Peak?(threads: number): number | null;
   /** sd_notify(3): true when sent, false when NOTIFY_SOCKET is unset. */
   sdNotify(state: string): boolean;
 }

@@ -10,76 +10,82 @@
 
 namespace {
 
-// maddubs multiplies the unsigned codes (0..2) by the signed activations and adds pairs into int16:
-// |pair| <= 2 * 2 * 128, and the sum of one block's four products stays <= 2048, far from overflow.
-template <uint32_t T>
-void i2s_dot_tile(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, int32_t* out) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[T];
-    for (uint32_t t = 0; t < T; ++t) acc[t] = _mm256_setzero_si256();
-    for (uint32_t b = 0; b < k / 128; ++b) {
-        __m256i c[4];
-        decode_block(row + b * 32, c);
-        for (uint32_t t = 0; t < T; ++t) {
-            const int8_t* qb = q + t * q_stride + b * 128;
-            __m256i s = _mm256_maddubs_epi16(c[0], _mm256_loadu_si256((const __m256i*)qb));
-            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[1], _mm256_loadu_si256((const __m256i*)(qb + 32))));
-            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[2], _mm256_loadu_si256((const __m256i*)(qb + 64))));
-            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[3], _mm256_loadu_si256((const __m256i*)(qb + 96))));
-            acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s, ones));
-        }
-    }
-    for (uint32_t t = 0; t < T; ++t) out[t] = hsum_epi32(acc[t]) - qsum[t];
-}
-
-// Tiles of up to 4 tokens: more would not fit AVX2's 16 vector registers.
-void i2s_dot_row(const uint8_t* row, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, uint32_t n_tokens, int32_t* out) {
-    for (uint32_t t0 = 0; t0 < n_tokens; t0 += 4) {
-        const int8_t* qt = q + t0 * q_stride;
-        switch (std::min(4u, n_tokens - t0)) {
-            case 1: i2s_dot_tile<1>(row, qt, q_stride, qsum + t0, k, out + t0); break;
-            case 2: i2s_dot_tile<2>(row, qt, q_stride, qsum + t0, k, out + t0); break;
-            case 3: i2s_dot_tile<3>(row, qt, q_stride, qsum + t0, k, out + t0); break;
-            default: i2s_dot_tile<4>(row, qt, q_stride, qsum + t0, k, out + t0); break;
-        }
-    }
-}
-
 // How far ahead of the bytes being read the decoding kernels prefetch. Without it one thread keeps
 // too few misses in flight to read at the memory's speed: on a Xeon (Sapphire Rapids class), 2
 // threads, the ternary rows went from 15 to 26 GB/s and the int8 head from 18 to 28.
 constexpr size_t kPrefetchAhead = 4096;
 
-// One row against one token (decoding). The int16 sums of 16 blocks fit ([-32768, 32512] at 2048 a
-// block), so they are widened once per 16 blocks instead of once per block: 4 instructions of 16 fewer.
-int32_t row_sum(const uint8_t* row, const int8_t* q, uint32_t k) {
-    constexpr uint32_t kBlocksPerWiden = 16;
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc = _mm256_setzero_si256();
-    for (uint32_t b0 = 0; b0 < k / 128; b0 += kBlocksPerWiden) {
-        __m256i sum16 = _mm256_setzero_si256();
-        for (uint32_t b = b0; b < std::min(k / 128, b0 + kBlocksPerWiden); ++b) {
-            _mm_prefetch((const char*)(row + b * 32) + kPrefetchAhead, _MM_HINT_T0);
-            __m256i c[4];
-            decode_block(row + b * 32, c);
-            for (int g = 0; g < 4; ++g)
-                sum16 = _mm256_add_epi16(sum16, _mm256_maddubs_epi16(c[g], _mm256_loadu_si256((const __m256i*)(q + b * 128 + 32 * g))));
-        }
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(sum16, ones));
-    }
-    return hsum_epi32(acc);
+// maddubs multiplies the unsigned codes (0..2) by the signed activations and adds pairs into int16:
+// |pair| <= 2 * 2 * 128, so a 128-element block adds at most 2048 to a lane and the sums of 16 blocks
+// fit int16 ([-32768, 32512]). They are widened (madd by ones) once per 16 blocks, which leaves one add
+// per maddubs: the least any maddubs kernel does (npm run bench prints that ceiling).
+constexpr uint32_t kBlocksPerWiden = 16;
+
+// An empty asm that claims to change v. Without it GCC reassociates the int16 sums (adding a block's
+// maddubs results together first), which needs more registers than AVX2 has and spills the sums.
+// It takes v by value: asm on an element of an array of vectors keeps the whole array in memory.
+static inline __m256i pinned(__m256i v) {
+    __asm__("" : "+x"(v));
+    return v;
 }
 
+// R rows against T tokens: each decoded code vector serves T tokens and each activation load R rows.
+// One row and one token is decoding, which prefetches the row (under `if constexpr`: a plain `if` on
+// the constants left GCC spilling every other shape's sums). Not inlined: inside i2s_dot, among the
+// other shapes, GCC's register allocation spilled them too.
+template <uint32_t R, uint32_t T>
+[[gnu::noinline]] void block_dots(const uint8_t* rows, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k, int32_t* out, size_t out_stride) {
+    const __m256i mask = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+    const size_t row_bytes = k / 4;
+    __m256i acc[R][T];
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_si256();
+    for (uint32_t b0 = 0; b0 < k / 128; b0 += kBlocksPerWiden) {
+        __m256i sum16[R][T];
+        for (uint32_t r = 0; r < R; ++r)
+            for (uint32_t t = 0; t < T; ++t) sum16[r][t] = _mm256_setzero_si256();
+        for (uint32_t b = b0; b < std::min(k / 128, b0 + kBlocksPerWiden); ++b) {
+            if constexpr (R == 1 && T == 1) _mm_prefetch((const char*)(rows + b * 32) + kPrefetchAhead, _MM_HINT_T0);
+            __m256i w[R];
+            for (uint32_t r = 0; r < R; ++r) w[r] = _mm256_loadu_si256((const __m256i*)(rows + r * row_bytes + b * 32));
+            for (int g = 0; g < 4; ++g) {  // see decode_block: group g's codes sit at bits 7-2g:6-2g
+                __m256i c[R];
+                for (uint32_t r = 0; r < R; ++r) c[r] = _mm256_and_si256(_mm256_srli_epi16(w[r], 6 - 2 * g), mask);
+                for (uint32_t t = 0; t < T; ++t) {
+                    const __m256i a = _mm256_loadu_si256((const __m256i*)(q + t * q_stride + b * 128 + 32 * g));
+                    for (uint32_t r = 0; r < R; ++r) sum16[r][t] = pinned(_mm256_add_epi16(sum16[r][t], _mm256_maddubs_epi16(c[r], a)));
+                }
+            }
+        }
+        for (uint32_t r = 0; r < R; ++r)
+            for (uint32_t t = 0; t < T; ++t) acc[r][t] = _mm256_add_epi32(acc[r][t], _mm256_madd_epi16(sum16[r][t], ones));
+    }
+    for (uint32_t r = 0; r < R; ++r)
+        for (uint32_t t = 0; t < T; ++t) out[t * out_stride + r] = hsum_epi32(acc[r][t]) - qsum[t];
+}
+
+// The tile's shape: while 8 tokens' activations fit L1 (k <= 4096: 32 KB of 48), one row against all
+// the call's tokens, each decoded code vector serving 8; past that, 2 rows x 4 tokens, whose activation
+// loads each serve 2 rows and so halve what comes from L2. Forced AVX2 on a Xeon, 2 threads, the
+// 2B4T shape's ternary products at 128 tokens, interleaved runs: 160-169 -> 181-197 GMAC/s against the
+// one-row 4-token tile that widened its sums every block (kernel harness, not committed).
 void i2s_dot(const uint8_t* rows, uint32_t n_rows, const int8_t* q, size_t q_stride, const int32_t* qsum, uint32_t k,
              uint32_t n_tokens, int32_t* out, size_t out_stride) {
-    if (n_tokens == 1) {
-        for (uint32_t r = 0; r < n_rows; ++r) out[r] = row_sum(rows + (size_t)r * (k / 4), q, k) - qsum[0];
+    const size_t row_bytes = k / 4;
+    if (n_tokens == 1 || k <= 4096) {
+        for (uint32_t r = 0; r < n_rows; ++r)
+            with_tile(n_tokens, [&](auto T) { block_dots<1, decltype(T)::value>(rows + r * row_bytes, q, q_stride, qsum, k, out + r, out_stride); });
         return;
     }
-    for_each_row(rows, n_rows, k, n_tokens, out, out_stride,
-                 [&](const uint8_t* row, int32_t* dots) { i2s_dot_row(row, q, q_stride, qsum, k, n_tokens, dots); });
+    for (uint32_t t0 = 0; t0 < n_tokens; t0 += 4)
+        for (uint32_t r0 = 0; r0 < n_rows; r0 += 2)
+            with_constant<2>(n_rows - r0, [&](auto R) {
+                with_constant<4>(n_tokens - t0, [&](auto T) {
+                    block_dots<decltype(R)::value, decltype(T)::value>(rows + r0 * row_bytes, q + t0 * q_stride, q_stride, qsum + t0, k,
+                                                                       out + t0 * out_stride + r0, out_stride);
+                });
+            });
 }
-
 
 // Four accumulators, so that the FMA latency never limits the stream, and a prefetch 4 KB ahead, which
 // keeps enough misses in flight for the 0.66 GB head (2 threads on Zen 5: 29 -> 33 tok/s in F16 mode;
