@@ -184,3 +184,18 @@ test('mismatched lengths and unknown kernels are refused', (t) => {
   t.throws(() => addon.i2sDot(new Uint8Array(33), new Int8Array(128)), { message: /whole rows/ });
   t.throws(() => addon.i2sDot(new Uint8Array(32), new Int8Array(128), 1, 'z80'), { message: /kernel "z80" is unknown/ });
 });
+
+test('the AVX2 multiply-add ceiling probe of npm run bench: x86-64 builds only, a rate an AVX2 core can retire', (t) => {
+  if (process.arch !== 'x64') {
+    t.is(addon.probeAvx2Peak, undefined);
+    return;
+  }
+  // Billions of maddubs + add pairs a second on one thread: an AVX2 core at 1-6 GHz retires 1 to 2 a cycle.
+  const rate = addon.probeAvx2Peak!(1);
+  if (!addon.kernels.includes('avx2')) {
+    t.is(rate, null);
+  } else {
+    t.true(typeof rate === 'number' && rate > 0.5 && rate < 20, `${rate} G pairs/s`);
+  }
+  t.throws(() => addon.probeAvx2Peak!(0), { message: /threads must be an integer from 1/ });
+});

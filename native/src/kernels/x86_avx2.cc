@@ -11,7 +11,7 @@
 namespace {
 
 // How far ahead of the bytes being read the decoding kernels prefetch. Without it one thread keeps
-// too few misses in flight to read at the memory's speed: on a Xeon (Sapphire Rapids class), 2
+// too few misses in flight to read at the memory's speed: on a Xeon (Emerald Rapids), 2
 // threads, the ternary rows went from 15 to 26 GB/s and the int8 head from 18 to 28.
 constexpr size_t kPrefetchAhead = 4096;
 
